@@ -1,0 +1,84 @@
+"""Reading one case from a JSON or YAML file (or standard input) into a validated ``Case``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+from pydantic import ValidationError
+
+from .errors import CaseError
+from .models import Case
+from .validation import SyntaxProblem, format_location, located_messages, parse_by_suffix
+
+STDIN = "-"
+
+
+def decode(raw: bytes) -> str:
+    """Bytes of a case file as text; UTF-8 (with or without a byte-order mark) only."""
+    if b"\x00" in raw:
+        raise SyntaxProblem("this is not a text file (it contains NUL bytes)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SyntaxProblem(
+            f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at position {exc.start} cannot be decoded"
+        ) from None
+
+
+def case_from_data(data: Any, source: str, default_id: Optional[str] = None) -> Case:
+    """Validate parsed data as one case, reporting every problem at once.
+
+    ``source`` names where the data came from (a file name, ``file:line``) in messages;
+    ``default_id`` is used when the case carries no ``id``.
+    """
+    if not isinstance(data, dict):
+        kind = "nothing" if data is None else f"a {type(data).__name__}"
+        raise CaseError(
+            f"{source}: cannot read this case",
+            [f"a case is a mapping of question names to answers, but the file holds {kind}"],
+        )
+    case_label = f" (case '{data['id']}')" if isinstance(data.get("id"), str) else ""
+    try:
+        case = Case.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"field '{format_location(loc)}': {reason}"
+            for loc, reason in located_messages(exc, known_fields=Case.model_fields)
+        ]
+        noun = "problem" if len(problems) == 1 else "problems"
+        raise CaseError(f"{source}{case_label}: {len(problems)} {noun} in this case", problems) from None
+    if case.id is None and default_id is not None:
+        case = case.model_copy(update={"id": default_id})
+    return case
+
+
+def case_from_text(text: str, source: str, suffix: str = "", default_id: Optional[str] = None) -> Case:
+    """Parse JSON or YAML text (chosen by ``suffix``, else by its first character) as one case."""
+    if not text.strip():
+        raise CaseError(f"{source}: cannot read this case", ["the file is empty"])
+    try:
+        data = parse_by_suffix(text, suffix)
+    except SyntaxProblem as exc:
+        raise CaseError(f"{source}: cannot read this case", [str(exc)]) from None
+    return case_from_data(data, source, default_id)
+
+
+def load_case(path: str | Path) -> Case:
+    """Load one case from a ``.json``/``.yaml``/``.yml`` file, or from standard input for ``-``."""
+    if str(path) == STDIN:
+        source, suffix, default_id = "<stdin>", "", "stdin"
+        raw = sys.stdin.buffer.read()
+    else:
+        file = Path(path)
+        source, suffix, default_id = str(file), file.suffix, file.stem
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            raise CaseError(f"{source}: cannot read this case", [exc.strerror or str(exc)]) from None
+    try:
+        text = decode(raw)
+    except SyntaxProblem as exc:
+        raise CaseError(f"{source}: cannot read this case", [str(exc)]) from None
+    return case_from_text(text, source, suffix, default_id)

@@ -1,0 +1,54 @@
+"""What forward chaining over a rule base produces, and a plain-Python chainer used as the test oracle.
+
+Both evaluators (this one and ``engine.DurableEngine``) take the known answers of a case
+and return the rules that fired and the findings they asserted; everything after that
+(level, completeness, explanation) is computed from that result in ``assessment.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .conditions import evaluate
+from .rulebook import RuleBase
+
+
+@dataclass(frozen=True)
+class ChainResult:
+    """The rules that fired for one case (each once, in firing order) and the findings asserted."""
+
+    fired: tuple[str, ...]
+    findings: frozenset[str]
+
+
+class Evaluator(Protocol):
+    """Anything that chains a rule base over one case's answers."""
+
+    def chain(self, answers: dict[str, Any]) -> ChainResult:
+        """Run the rules to a fixed point over the known answers (unknown answers are absent)."""
+        ...
+
+
+class ReferenceEvaluator:
+    """Naive forward chaining in plain Python: apply every rule until nothing new fires."""
+
+    def __init__(self, rulebase: RuleBase):
+        self.rules = rulebase.rules
+
+    def chain(self, answers: dict[str, Any]) -> ChainResult:
+        """Run the rules to a fixed point over the known answers."""
+        fired: list[str] = []
+        done: set[str] = set()
+        findings: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for rule in self.rules:
+                if rule.id not in done and evaluate(rule.when, answers, findings):
+                    done.add(rule.id)
+                    fired.append(rule.id)
+                    if rule.asserts and rule.asserts not in findings:
+                        findings.add(rule.asserts)
+                        changed = True
+        return ChainResult(tuple(fired), frozenset(findings))

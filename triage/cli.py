@@ -1,0 +1,88 @@
+"""The ``triage`` command: thin commands over the library. Errors become messages and exit codes here only.
+
+Exit codes: 0 done; 1 bad input or a failed check; 2 usage; 3 internal error; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Optional
+
+import click
+
+from . import __version__
+from .errors import TriageError
+from .rulebook import load_rulebase
+
+RULES_OPTION = click.option(
+    "--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
+    help="Folder of rule files (default: the bundled rules).",
+)
+
+
+def _run(action: Callable[[], Any]) -> None:
+    try:
+        action()
+    except TriageError as exc:
+        click.echo(f"triage: error: {exc}", err=True)
+        if exc.exit_code == 3:
+            click.echo("This is a bug in triage; please report it with the case that caused it.", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("triage: interrupted", err=True)
+        sys.exit(130)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="triage")
+def cli() -> None:
+    """Triage back, neck and mid-back symptoms against cited clinical criteria."""
+
+
+@cli.command()
+@click.argument("case_file", metavar="CASE_FILE")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text for people, json for programs (case-format.md).")
+@RULES_OPTION
+def assess(case_file: str, output_format: str, rules_dir: Optional[str]) -> None:
+    """Assess one case file (JSON or YAML; - reads standard input)."""
+
+    def action() -> None:
+        from .assessment import Assessor
+        from .caseio import load_case
+        from .render import render_text
+
+        rulebase = load_rulebase(rules_dir)
+        case = load_case(case_file)
+        assessment = Assessor(rulebase).assess(case)
+        if output_format == "json":
+            click.echo(assessment.model_dump_json(indent=2))
+        else:
+            labels = {level: text.label for level, text in rulebase.meta.levels.items()}
+            click.echo(render_text(assessment, labels), nl=False)
+
+    _run(action)
+
+
+@cli.command()
+@RULES_OPTION
+def check(rules_dir: Optional[str]) -> None:
+    """Validate the rule base; exit 1 with every problem, located, if there is any."""
+
+    def action() -> None:
+        from .engine import DurableEngine
+
+        rulebase = load_rulebase(rules_dir)
+        DurableEngine(rulebase)  # the compiled rules must also be accepted by the engine
+        files = sorted({item.file for item in rulebase.located})
+        click.echo(
+            f"rule base OK: {len(rulebase.rules)} rules in {len(files)} files, "
+            f"{len(rulebase.meta.criteria)} criteria, version {rulebase.version}, sha256 {rulebase.content_hash[:12]}"
+        )
+
+    _run(action)
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    """Entry point of the ``triage`` console script and ``python -m triage``."""
+    cli.main(args=argv, prog_name="triage")

@@ -1,0 +1,211 @@
+"""The durable_rules engine: rule files compiled to durable_rules JSON rulesets, one session per case.
+
+This is the only module that imports durable_rules. It follows ``shared/durable-rules.md``:
+
+- a Host without its background timer threads (they crash with several live sessions);
+- rules as JSON rulesets on a fresh copy (``set_rulesets`` mutates what it is given);
+- facts, never events; every pattern carries a type discriminator ``t`` (case or finding);
+- one short-lived session per evaluation, always deleted, one live session at a time;
+- a catch-all rule on the case fact (no ``MessageNotHandledException``, no crash in
+  ``delete_state`` on a session that ran no action);
+- ``$or`` fires once per true branch, so every rule is recorded once per case by the action;
+- no negation in patterns: ``not`` is pushed down to the field tests before compiling, and
+  findings are never negated (the rule base checks refuse it);
+- a finding is asserted once per case, and only when some rule reads it;
+- exceptions inside actions are swallowed by durable_rules into the session state: they are
+  recorded here and raised as ``EngineError``.
+
+durable_rules keeps no truth maintenance: a derived finding cannot be withdrawn when an
+answer changes, so every evaluation starts from a fresh session (about a tenth of a
+millisecond). Answers given one at a time are handled by ``assessment.Session``.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import warnings
+from typing import Any, Optional
+
+from .chaining import ChainResult
+from .conditions import AllOf, AnyOf, FieldTest, FindingTest, Node, NotOf, fields_read
+from .errors import EngineError
+from .rulebook import RuleBase
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from durable import engine as durable
+
+CATCH_ALL = "triage-catch-all"
+_LOWEST_PRIORITY = 65535  # pri is an unsigned short; lowest value runs first
+_NEGATED = {"is": "ne", "ne": "is", "lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt"}
+_DURABLE_OPS = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
+_ruleset_numbers = itertools.count(1)
+
+Expr = Optional[dict[str, Any]]
+
+
+class _QuietHost(durable.Host):
+    """A Host that starts no timer threads: every action runs inside ``assert_fact``."""
+
+    def _run(self) -> None:
+        pass
+
+
+def _compare(field: str, op: str, value: Any) -> dict[str, Any]:
+    if op == "is":
+        return {field: value}
+    return {_DURABLE_OPS[op]: {field: value}}
+
+
+def _join(op: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    return parts[0] if len(parts) == 1 else {op: parts}
+
+
+def _field_expr(test: FieldTest, negate: bool) -> dict[str, Any]:
+    field, op = test.field, test.operator
+    known, unknown = {"$ex": {field: 1}}, {"$nex": {field: 1}}
+    if op == "unknown":
+        return unknown if test.unknown != negate else known
+    if op == "in":
+        values = list(test.value)
+        if negate:
+            compared = _join("$and", [_compare(field, "ne", v) for v in values])
+        else:
+            compared = _join("$or", [_compare(field, "is", v) for v in values])
+    else:
+        compared = _compare(field, _NEGATED[op] if negate else op, test.value)
+    # A comparison on an unknown answer is false, so its negation is true when unknown;
+    # or_unknown flips both.
+    if test.or_unknown != negate:
+        return {"$or": [compared, unknown]}
+    return compared
+
+
+def field_expression(node: Node, negate: bool = False) -> dict[str, Any]:
+    """A finding-free condition as a durable_rules test expression on the case fact."""
+    if isinstance(node, FieldTest):
+        return _field_expr(node, negate)
+    if isinstance(node, NotOf):
+        return field_expression(node.not_, not negate)
+    if isinstance(node, FindingTest):
+        raise ValueError("findings are matched as separate facts, not inside a field expression")
+    children = node.all if isinstance(node, AllOf) else node.any
+    conjunction = isinstance(node, AllOf) != negate
+    return _join("$and" if conjunction else "$or", [field_expression(c, negate) for c in children])
+
+
+def _has_finding(node: Node) -> bool:
+    if isinstance(node, FindingTest):
+        return True
+    if isinstance(node, FieldTest):
+        return False
+    if isinstance(node, NotOf):
+        return _has_finding(node.not_)
+    return any(_has_finding(c) for c in (node.all if isinstance(node, AllOf) else node.any))
+
+
+def _and(a: Expr, b: Expr) -> Expr:
+    if a is None or b is None:
+        return a if b is None else b
+    return {"$and": [a, b]}
+
+
+def disjuncts(node: Node, negate: bool = False) -> list[tuple[Expr, frozenset[str]]]:
+    """A condition as alternatives, each a test on the case fact plus findings that must all be present."""
+    if not _has_finding(node):
+        return [(field_expression(node, negate), frozenset())]
+    if isinstance(node, FindingTest):
+        if negate:
+            raise ValueError("negated findings are not supported")
+        return [(None, frozenset({node.finding}))]
+    if isinstance(node, NotOf):
+        return disjuncts(node.not_, not negate)
+    children = node.all if isinstance(node, AllOf) else node.any
+    if isinstance(node, AllOf) != negate:
+        combined: list[tuple[Expr, frozenset[str]]] = [(None, frozenset())]
+        for child in children:
+            combined = [(_and(e1, e2), f1 | f2) for e1, f1 in combined for e2, f2 in disjuncts(child, negate)]
+        return combined
+    return [alt for child in children for alt in disjuncts(child, negate)]
+
+
+def compile_rulebase(rulebase: RuleBase) -> dict[str, dict[str, Any]]:
+    """The rule base as a durable_rules JSON ruleset (without actions): ``{name: {"all": [...]}}``.
+
+    A rule whose condition has several alternatives involving findings becomes several
+    durable rules named ``<rule id>#<n>``; the action records the rule id once.
+    """
+    ruleset: dict[str, dict[str, Any]] = {}
+    for rule in rulebase.rules:
+        for number, (expr, needed) in enumerate(disjuncts(rule.when)):
+            case_test: dict[str, Any] = {"t": "case"} if expr is None else {"$and": [{"t": "case"}, expr]}
+            patterns = [{"c": case_test}]
+            patterns += [
+                {f"f{i}": {"$and": [{"t": "finding"}, {"name": name}]}} for i, name in enumerate(sorted(needed))
+            ]
+            ruleset[f"{rule.id}#{number}"] = {"all": patterns}
+    ruleset[CATCH_ALL] = {"all": [{"c": {"t": "case"}}], "pri": _LOWEST_PRIORITY}
+    return ruleset
+
+
+class DurableEngine:
+    """Forward chaining of a rule base on durable_rules; one instance per process, not thread-safe."""
+
+    def __init__(self, rulebase: RuleBase):
+        self.rulebase = rulebase
+        self.ruleset_name = f"triage{next(_ruleset_numbers)}"
+        self._asserts = {rule.id: rule.asserts for rule in rulebase.rules}
+        self._consumed = rulebase.consumed_findings
+        self._answer_fields = frozenset(f for rule in rulebase.rules for f in fields_read(rule.when))
+        self._sid = itertools.count(1)
+        self._fired: list[str] = []
+        self._fired_set: set[str] = set()
+        self._findings: set[str] = set()
+        self._errors: list[str] = []
+        definition = compile_rulebase(rulebase)
+        for name, durable_rule in definition.items():
+            durable_rule["run"] = self._action(name.split("#")[0])
+        self._host = _QuietHost()
+        try:
+            self._host.set_rulesets({self.ruleset_name: copy.deepcopy(definition)})
+        except Exception as exc:  # the C core reports compile problems as plain exceptions
+            raise EngineError(f"durable_rules refused the compiled rule base: {exc}") from exc
+
+    def _action(self, rule_id: str) -> Any:
+        def action(c: Any) -> None:
+            try:
+                if rule_id == CATCH_ALL or rule_id in self._fired_set:
+                    return
+                self._fired_set.add(rule_id)
+                self._fired.append(rule_id)
+                finding = self._asserts[rule_id]
+                if finding and finding not in self._findings:
+                    self._findings.add(finding)
+                    if finding in self._consumed:
+                        c.assert_fact({"t": "finding", "name": finding})
+            except BaseException as exc:  # durable_rules would swallow it; keep it for chain()
+                self._errors.append(f"rule {rule_id}: {type(exc).__name__}: {exc}")
+                raise
+
+        return action
+
+    def chain(self, answers: dict[str, Any]) -> ChainResult:
+        """Run the rules over one case's known answers in a fresh, isolated session."""
+        sid = str(next(self._sid))
+        fact = {name: value for name, value in answers.items() if name in self._answer_fields}
+        fact.update(t="case", sid=sid)
+        self._fired, self._fired_set, self._findings, self._errors = [], set(), set(), []
+        state: Any = None
+        try:
+            try:
+                state = self._host.assert_fact(self.ruleset_name, fact)
+            finally:
+                self._host.delete_state(self.ruleset_name, sid)
+        except Exception as exc:
+            raise EngineError(f"durable_rules failed on a case: {type(exc).__name__}: {exc}") from exc
+        swallowed = state.get("exception") if isinstance(state, dict) else None
+        if self._errors or swallowed:
+            detail = "; ".join(self._errors) or str(swallowed)
+            raise EngineError(f"a rule action failed inside durable_rules: {detail}")
+        return ChainResult(tuple(self._fired), frozenset(self._findings))

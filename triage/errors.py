@@ -1,0 +1,39 @@
+"""The errors triage raises. The CLI turns them into messages and exit codes in one place."""
+
+from __future__ import annotations
+
+
+class TriageError(Exception):
+    """Base class of every error triage reports to a user."""
+
+    exit_code = 1
+
+
+class InputError(TriageError):
+    """A file (case, rule or questionnaire) cannot be used; ``problems`` lists every reason, located.
+
+    Each problem is one line that names the file, the item (case or rule id) and the field.
+    """
+
+    def __init__(self, summary: str, problems: list[str]):
+        self.summary = summary
+        self.problems = list(problems)
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """The summary followed by one indented line per problem."""
+        return "\n".join([self.summary, *(f"  - {p}" for p in self.problems)])
+
+
+class CaseError(InputError):
+    """A case file is malformed or holds answers outside the case format."""
+
+
+class RuleBaseError(InputError):
+    """The rule files are invalid or inconsistent with each other or with the case format."""
+
+
+class EngineError(TriageError):
+    """The rule engine failed while assessing a case (a bug, never the user's input)."""
+
+    exit_code = 3

@@ -1,0 +1,364 @@
+"""Rule files -> validated, cross-checked ``RuleBase``.
+
+The rule base is a folder: ``rulebase.yaml`` (version, sources, criteria, level texts,
+safety-netting) and any number of rule files ``*.yaml`` each holding ``rules: [...]``.
+Everything is loaded with ``yaml.safe_load`` semantics and validated by pydantic with
+unknown keys as errors. Every problem in every file is reported at once, located by
+file, rule id and field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .conditions import (
+    NUMERIC_OPERATORS, Condition, FieldTest, Node, fields_read, findings_read, leaves, negates_finding,
+)
+from .errors import RuleBaseError
+from .models import DOMAINS, URGENCY_ORDER, URGENCY_RANK, Urgency
+from .validation import SyntaxProblem, format_location, located_messages, parse_yaml, suggest
+
+META_FILE = "rulebase.yaml"
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+FINDING_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+class Rule(BaseModel):
+    """One rule: when its condition holds, it asserts a finding, sets a level, flags surgery or adds advice."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=ID_PATTERN)
+    criterion: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    when: Condition
+    urgency: Optional[Urgency] = None
+    surgical: bool = False
+    asserts: Optional[str] = Field(None, pattern=FINDING_PATTERN)
+    advice: tuple[str, ...] = ()
+    advice_levels: Optional[tuple[Urgency, ...]] = None
+    source: str = Field(min_length=1)
+    note: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _has_effect(self) -> "Rule":
+        if self.urgency is None and self.asserts is None and not self.advice:
+            raise ValueError("a rule needs an effect: urgency, asserts or advice")
+        if self.surgical and self.urgency is None:
+            raise ValueError("surgical: true needs an urgency on the same rule")
+        if self.advice_levels is not None and not self.advice:
+            raise ValueError("advice_levels without advice")
+        return self
+
+
+class RuleFile(BaseModel):
+    """A rule file: a list of rules."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: tuple[Rule, ...] = Field(min_length=1)
+
+
+class Criterion(BaseModel):
+    """A criterion of clinical-criteria.md that rules encode."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    level: Urgency
+    title: str
+
+
+class LevelText(BaseModel):
+    """What a level means for the person, and the advice every case at that level gets."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str
+    meaning: str
+    advice: tuple[str, ...] = ()
+
+
+class IncompleteText(BaseModel):
+    """The reason shown when unanswered questions hold a case at the ``soon`` floor."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=ID_PATTERN)
+    criterion: str
+    title: str
+    source: str
+
+
+class RuleBaseMeta(BaseModel):
+    """The contents of ``rulebase.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: str = Field(min_length=1)
+    sources: dict[str, str] = Field(min_length=1)
+    criteria: dict[str, Criterion] = Field(min_length=1)
+    levels: dict[Urgency, LevelText]
+    safety_netting: tuple[str, ...] = Field(min_length=1)
+    incomplete: IncompleteText
+
+    @model_validator(mode="after")
+    def _every_level(self) -> "RuleBaseMeta":
+        missing = [level for level in URGENCY_ORDER if level not in self.levels]
+        if missing:
+            raise ValueError(f"levels is missing {', '.join(missing)}")
+        return self
+
+
+@dataclass(frozen=True)
+class LocatedRule:
+    """A rule and the file it came from."""
+
+    rule: Rule
+    file: str
+
+
+@dataclass(frozen=True)
+class RuleBase:
+    """A validated, consistent set of rules with its version and content hash."""
+
+    meta: RuleBaseMeta
+    located: tuple[LocatedRule, ...]
+    content_hash: str
+    folder: str = ""
+    _index: dict[str, Rule] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def version(self) -> str:
+        """The version written in ``rulebase.yaml``."""
+        return self.meta.version
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """All rules in file order (files sorted by name)."""
+        return tuple(item.rule for item in self.located)
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule with this id."""
+        if not self._index:
+            self._index.update({r.id: r for r in self.rules})
+        return self._index[rule_id]
+
+    @cached_property
+    def consumed_findings(self) -> frozenset[str]:
+        """Findings that some rule reads (only these need to reach the engine)."""
+        return frozenset(f for rule in self.rules for f in findings_read(rule.when))
+
+    @cached_property
+    def fields_read(self) -> tuple[str, ...]:
+        """Every case field some rule reads, in case-format order."""
+        read = {f for rule in self.rules for f in fields_read(rule.when)}
+        return tuple(name for name in DOMAINS if name in read)
+
+
+def bundled_rules_dir() -> Path:
+    """The rule folder shipped with the package (installed), or the repository's ``rules/`` (source tree)."""
+    installed = resources.files("triage") / "_data" / "rules"
+    if installed.is_dir():
+        return Path(str(installed))
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def content_hash(files: dict[str, str]) -> str:
+    """SHA-256 of the rule files' names and contents, independent of the folder they live in."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    return digest.hexdigest()
+
+
+def _read(folder: Path) -> tuple[dict[str, str], list[str]]:
+    problems: list[str] = []
+    if not folder.is_dir():
+        return {}, [f"{folder}: not a folder of rule files"]
+    texts = {}
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            texts[path.name] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{path.name}: cannot read: {exc}")
+    if META_FILE not in texts and not problems:
+        problems.append(f"{META_FILE}: missing (it holds the version, sources, criteria and level texts)")
+    if len(texts) <= 1 and not problems:
+        problems.append(f"{folder}: no rule files (*.yaml besides {META_FILE})")
+    return texts, problems
+
+
+def _validate(model: type[BaseModel], data: Any, file: str, items_key: Optional[str]) -> tuple[Any, list[str]]:
+    """Validate data against a model; problems name the file, the rule id (when known) and the field."""
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        problems = []
+        for loc, reason in located_messages(exc, skip=("all", "any", "not", "finding", "field")):
+            where = loc
+            label = ""
+            if items_key and len(loc) >= 2 and loc[0] == items_key and isinstance(loc[1], int):
+                items = data.get(items_key) if isinstance(data, dict) else None
+                item = items[loc[1]] if isinstance(items, list) and loc[1] < len(items) else None
+                rule_id = item.get("id") if isinstance(item, dict) else None
+                label = f"rule '{rule_id}'" if isinstance(rule_id, str) else f"rule #{loc[1] + 1}"
+                where = loc[2:]
+            if where and reason.startswith("unknown field"):
+                reason = "unknown key" + reason[len("unknown field"):]
+            parts = [file, label, format_location(_readable_loc(where, data, loc))]
+            problems.append(": ".join(p for p in parts if p) + f": {reason}")
+        return None, problems
+
+
+def _readable_loc(where: tuple[Any, ...], data: Any, full: tuple[Any, ...]) -> tuple[Any, ...]:
+    # The discriminator tags were skipped; put the combinator names back for the reader.
+    node: Any = data
+    readable: list[Any] = []
+    offset = len(full) - len(where)
+    for part in full[:offset]:
+        node = node[part] if isinstance(node, (dict, list)) and _has(node, part) else None
+    for part in where:
+        if isinstance(part, int) and isinstance(node, dict):
+            key = next((k for k in ("all", "any") if k in node), None)
+            if key:
+                readable.append(key)
+                node = node[key]
+        if isinstance(node, dict) and part not in node and "not" in node and part != "not":
+            readable.append("not")
+            node = node["not"]
+        readable.append(part)
+        node = node[part] if isinstance(node, (dict, list)) and _has(node, part) else None
+    return tuple(readable)
+
+
+def _has(node: Any, part: Any) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(part, int) and 0 <= part < len(node)
+
+
+def _field_test_problems(test: FieldTest) -> list[str]:
+    domain = DOMAINS.get(test.field)
+    if domain is None:
+        return [f"field '{test.field}' is not a case field{suggest(test.field, DOMAINS)}"]
+    op, value = test.operator, test.value
+    if op == "unknown":
+        return []
+    if op in NUMERIC_OPERATORS:
+        if domain.kind != "integer":
+            return [f"field '{test.field}' is {domain.kind.replace('_', '/')}; '{op}' needs a number field"]
+        return []
+    values = value if op == "in" else (value,)
+    problems = []
+    for item in values:
+        if domain.kind == "yes_no" and not isinstance(item, bool):
+            problems.append(f"field '{test.field}' is yes/no; {item!r} is not true or false")
+        elif domain.kind == "choice" and item not in domain.choices:
+            problems.append(f"field '{test.field}': {item!r} is not one of {', '.join(domain.choices)}")
+        elif domain.kind == "integer" and (isinstance(item, bool) or not isinstance(item, int)):
+            problems.append(f"field '{test.field}' is a whole number; {item!r} is not")
+    return problems
+
+
+def _cross_checks(meta: RuleBaseMeta, located: list[LocatedRule]) -> list[str]:
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    asserted = {item.rule.asserts for item in located if item.rule.asserts}
+    for item in located:
+        rule, where = item.rule, f"{item.file}: rule '{item.rule.id}'"
+        if rule.id in seen:
+            problems.append(f"{where}: id already used in {seen[rule.id]}")
+        seen.setdefault(rule.id, item.file)
+        for leaf in leaves(rule.when):
+            if isinstance(leaf, FieldTest):
+                problems += [f"{where}: when: {p}" for p in _field_test_problems(leaf)]
+            elif leaf.finding not in asserted:
+                problems.append(
+                    f"{where}: when: finding '{leaf.finding}' is asserted by no rule"
+                    f"{suggest(leaf.finding, asserted)}"
+                )
+        if negates_finding(rule.when):
+            problems.append(
+                f"{where}: when: a finding under 'not' is not supported "
+                "(findings are derived during chaining; negate the answers instead)"
+            )
+        criterion = meta.criteria.get(rule.criterion)
+        if criterion is None:
+            problems.append(f"{where}: criterion '{rule.criterion}' is not listed in {META_FILE}"
+                            f"{suggest(rule.criterion, meta.criteria)}")
+        elif rule.urgency and URGENCY_RANK[rule.urgency] < URGENCY_RANK[criterion.level]:
+            problems.append(
+                f"{where}: urgency {rule.urgency} is below its criterion {rule.criterion} ({criterion.level})"
+            )
+        if not any(key in rule.source for key in meta.sources):
+            problems.append(f"{where}: source names none of the sources listed in {META_FILE}")
+    problems += _cycle_problems(located)
+    encoded = {item.rule.criterion for item in located}
+    for name in meta.criteria:
+        if name not in encoded:
+            problems.append(f"{META_FILE}: criterion {name} is encoded by no rule")
+    return problems
+
+
+def _cycle_problems(located: list[LocatedRule]) -> list[str]:
+    """Findings that depend on themselves through the rules that assert them."""
+    depends: dict[str, set[str]] = {}
+    for item in located:
+        if item.rule.asserts:
+            depends.setdefault(item.rule.asserts, set()).update(findings_read(item.rule.when))
+    problems = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = path[path.index(name):] + [name]
+            problems.append(f"findings form a cycle: {' -> '.join(cycle)}")
+            return
+        state[name] = 1
+        for nxt in sorted(depends.get(name, ())):
+            visit(nxt, path + [name])
+        state[name] = 2
+
+    for name in sorted(depends):
+        visit(name, [])
+    return problems
+
+
+def load_rulebase(folder: str | Path | None = None) -> RuleBase:
+    """Load and check the rule files in ``folder`` (default: the bundled rules).
+
+    Raises ``RuleBaseError`` listing every problem found, each located by file, rule id and field.
+    """
+    folder = Path(folder) if folder is not None else bundled_rules_dir()
+    texts, problems = _read(folder)
+    meta: Optional[RuleBaseMeta] = None
+    located: list[LocatedRule] = []
+    for name, text in texts.items():
+        try:
+            data = parse_yaml(text)
+        except SyntaxProblem as exc:
+            problems.append(f"{name}: {exc}")
+            continue
+        if name == META_FILE:
+            meta, found = _validate(RuleBaseMeta, data, name, None)
+        else:
+            parsed, found = _validate(RuleFile, data, name, "rules")
+            if parsed is not None:
+                located += [LocatedRule(rule, name) for rule in parsed.rules]
+        problems += found
+    if meta is not None and not problems:
+        problems += _cross_checks(meta, located)
+    if problems or meta is None:
+        noun = "problem" if len(problems) == 1 else "problems"
+        raise RuleBaseError(f"rule base {folder}: {len(problems)} {noun}", problems)
+    return RuleBase(meta=meta, located=tuple(located), content_hash=content_hash(texts), folder=str(folder))
+
