@@ -22,7 +22,7 @@ from typing import Any, Iterable, Literal, Optional, Union
 from pydantic import ValidationError
 
 from .chaining import ChainResult, Evaluator, ReferenceEvaluator
-from .conditions import explain, findings_read
+from .conditions import findings_read
 from .errors import CaseError
 from .models import (
     ANSWER_FIELDS, DOMAINS, SEVERE_INTEGER_FILL, SEVERITY_ORDER, URGENCY_RANK, Assessment, Case, Reason,
@@ -73,6 +73,7 @@ class Assessor:
         else:
             self.evaluator = evaluator  # type: ignore[assignment]
         self._order = {rule.id: index for index, rule in enumerate(self.rulebase.rules)}
+        self._compiled = self.rulebase.compiled
         self._meta = self.rulebase.meta
 
     def session(self, case_id: Optional[str] = None) -> "Session":
@@ -130,8 +131,7 @@ class Assessor:
             fired_rules=[rule.id for rule in rules],
         )
 
-    @staticmethod
-    def _finding_explainer(rules: list[Rule], answers: dict[str, Any], chain: ChainResult) -> dict[str, dict[str, Any]]:
+    def _finding_explainer(self, rules: list[Rule], answers: dict[str, Any], chain: ChainResult) -> dict[str, dict[str, Any]]:
         """The answers behind each finding: the union of the explanations of the rules that asserted it."""
         asserting: dict[str, list[Rule]] = {}
         for rule in rules:
@@ -148,22 +148,23 @@ class Assessor:
                 for needed in findings_read(rule.when):
                     if needed in asserting:
                         resolve(needed)
-                merged.update(explain(rule.when, answers, chain.findings, because_of))
+                merged.update(self._compiled[rule.id].because(answers, chain.findings, because_of))
             because_of[finding] = merged
 
         for finding in asserting:
             resolve(finding)
         return because_of
 
-    @staticmethod
-    def _because(rule: Rule, answers: dict[str, Any], findings: frozenset[str],
+    def _because(self, rule: Rule, answers: dict[str, Any], findings: frozenset[str],
                  because_of: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        found = explain(rule.when, answers, findings, because_of)
+        found = self._compiled[rule.id].because(answers, findings, because_of)
         return {name: found[name] for name in ANSWER_FIELDS if name in found}
 
     def _open_questions(self, answers: dict[str, Any], level: str) -> tuple[list[str], list[str]]:
         """Unanswered questions that could raise the level, and those that could change the assessment."""
         missing_required = [name for name in REQUIRED_FOR_COMPLETE if name not in answers]
+        if all(name in answers for name in self.rulebase.fields_read):
+            return missing_required, missing_required  # nothing unanswered that a rule reads
         worst = worst_case(answers)
         chain = self.evaluator.chain(worst)
         rules = [self.rulebase.rule(rule_id) for rule_id in sorted(chain.fired, key=self._order.__getitem__)]
@@ -172,7 +173,8 @@ class Assessor:
         for rule in rules:
             if not rule.urgency:
                 continue
-            opened = {name for name in explain(rule.when, worst, chain.findings, because_of) if name not in answers}
+            opened = {name for name in self._compiled[rule.id].because(worst, chain.findings, because_of)
+                      if name not in answers}
             change |= opened
             if URGENCY_RANK[rule.urgency] > URGENCY_RANK[level]:
                 raise_ |= opened

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .conditions import evaluate
 from .rulebook import RuleBase
 
 
@@ -34,7 +33,7 @@ class ReferenceEvaluator:
     """Naive forward chaining in plain Python: apply every rule until nothing new fires."""
 
     def __init__(self, rulebase: RuleBase):
-        self.rules = rulebase.rules
+        self.rules = [(rule.id, rule.asserts, rulebase.compiled[rule.id].holds) for rule in rulebase.rules]
 
     def chain(self, answers: dict[str, Any]) -> ChainResult:
         """Run the rules to a fixed point over the known answers."""
@@ -44,11 +43,11 @@ class ReferenceEvaluator:
         changed = True
         while changed:
             changed = False
-            for rule in self.rules:
-                if rule.id not in done and evaluate(rule.when, answers, findings):
-                    done.add(rule.id)
-                    fired.append(rule.id)
-                    if rule.asserts and rule.asserts not in findings:
-                        findings.add(rule.asserts)
+            for rule_id, asserts, holds in self.rules:
+                if rule_id not in done and holds(answers, findings):
+                    done.add(rule_id)
+                    fired.append(rule_id)
+                    if asserts and asserts not in findings:
+                        findings.add(asserts)
                         changed = True
         return ChainResult(tuple(fired), frozenset(findings))

@@ -14,9 +14,11 @@ cases is the test oracle.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional, Union
+from typing import Annotated, Any, Callable, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictInt, StrictStr, Tag, model_validator
+from pydantic import (
+    BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, StrictBool, StrictInt, StrictStr, Tag, model_validator,
+)
 
 Scalar = Union[StrictBool, StrictInt, StrictStr]
 
@@ -49,6 +51,8 @@ class FieldTest(BaseModel):
     gte: Optional[StrictInt] = None
     unknown: Optional[StrictBool] = None
     or_unknown: StrictBool = False
+    _operator: str = PrivateAttr("")
+    _value: Any = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _one_operator(self) -> "FieldTest":
@@ -59,6 +63,9 @@ class FieldTest(BaseModel):
             )
         if self.or_unknown and given[0] == "unknown":
             raise ValueError("or_unknown makes no sense with 'unknown'")
+        # Evaluated for every leaf of every rule on every case: computed once here.
+        self._operator = given[0]
+        self._value = getattr(self, {"is": "is_", "in": "in_"}.get(given[0], given[0]))
         return self
 
     def operators_given(self) -> list[str]:
@@ -69,12 +76,12 @@ class FieldTest(BaseModel):
     @property
     def operator(self) -> str:
         """The one operator of this test."""
-        return self.operators_given()[0]
+        return self._operator
 
     @property
     def value(self) -> Any:
         """The operand of the operator."""
-        return getattr(self, {"is": "is_", "in": "in_"}.get(self.operator, self.operator))
+        return self._value
 
 
 class FindingTest(BaseModel):
@@ -137,54 +144,101 @@ NotOf.model_rebuild()
 Node = Union[AllOf, AnyOf, NotOf, FindingTest, FieldTest]
 
 
-def field_holds(test: FieldTest, answers: dict[str, Any]) -> bool:
-    """Whether one field test holds on the answers (unknown answers are missing keys)."""
-    value = answers.get(test.field)
-    if test.operator == "unknown":
-        return (value is None) == test.unknown
-    if value is None:
-        return test.or_unknown
-    return bool(COMPARISONS[test.operator](value, test.value))
+Answers = dict[str, Any]
+Findings = Union[set[str], frozenset[str]]
+Explanations = dict[str, dict[str, Any]]
 
 
-def evaluate(node: Node, answers: dict[str, Any], findings: set[str] | frozenset[str]) -> bool:
-    """Whether a condition holds on the answers and the findings asserted so far."""
+class Compiled:
+    """A condition compiled once into plain closures: ``holds`` and ``because`` (see ``evaluate``/``explain``)."""
+
+    __slots__ = ("holds", "because")
+
+    def __init__(self, holds: Callable[[Answers, Findings], bool],
+                 because: Callable[[Answers, Findings, Explanations], dict[str, Any]]):
+        self.holds = holds
+        self.because = because
+
+
+def _compile_field(test: FieldTest) -> Compiled:
+    field, operator, operand, or_unknown = test.field, test.operator, test.value, test.or_unknown
+    if operator == "unknown":
+        wanted = test.unknown
+
+        def holds(answers: Answers, findings: Findings) -> bool:
+            return (answers.get(field) is None) == wanted
+    else:
+        compare = COMPARISONS[operator]
+
+        def holds(answers: Answers, findings: Findings) -> bool:
+            value = answers.get(field)
+            return or_unknown if value is None else compare(value, operand)
+
+    def because(answers: Answers, findings: Findings, explained: Explanations) -> dict[str, Any]:
+        return {field: answers.get(field)} if holds(answers, findings) else {}
+
+    return Compiled(holds, because)
+
+
+def compile_condition(node: Node) -> Compiled:
+    """Compile a condition tree into closures (evaluated for every rule of every case: no model access)."""
     if isinstance(node, FieldTest):
-        return field_holds(node, answers)
+        return _compile_field(node)
     if isinstance(node, FindingTest):
-        return node.finding in findings
+        name = node.finding
+
+        def found(answers: Answers, findings: Findings) -> bool:
+            return name in findings
+
+        def finding_because(answers: Answers, findings: Findings, explained: Explanations) -> dict[str, Any]:
+            return dict(explained.get(name, {})) if name in findings else {}
+
+        return Compiled(found, finding_because)
+    if isinstance(node, NotOf):
+        inner = compile_condition(node.not_).holds
+        fields = fields_read(node.not_)
+
+        def negated(answers: Answers, findings: Findings) -> bool:
+            return not inner(answers, findings)
+
+        def not_because(answers: Answers, findings: Findings, explained: Explanations) -> dict[str, Any]:
+            return {f: answers.get(f) for f in fields} if negated(answers, findings) else {}
+
+        return Compiled(negated, not_because)
+    children = [compile_condition(child) for child in (node.all if isinstance(node, AllOf) else node.any)]
+    tests = [child.holds for child in children]
     if isinstance(node, AllOf):
-        return all(evaluate(child, answers, findings) for child in node.all)
-    if isinstance(node, AnyOf):
-        return any(evaluate(child, answers, findings) for child in node.any)
-    return not evaluate(node.not_, answers, findings)
+        def holds(answers: Answers, findings: Findings) -> bool:
+            return all(test(answers, findings) for test in tests)
+    else:
+        def holds(answers: Answers, findings: Findings) -> bool:
+            return any(test(answers, findings) for test in tests)
+
+    def because(answers: Answers, findings: Findings, explained: Explanations) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        if holds(answers, findings):
+            for child in children:
+                result.update(child.because(answers, findings, explained))
+        return result
+
+    return Compiled(holds, because)
 
 
-def explain(
-    node: Node,
-    answers: dict[str, Any],
-    findings: set[str] | frozenset[str],
-    finding_because: dict[str, dict[str, Any]],
-) -> dict[str, Any]:
+def evaluate(node: Node, answers: Answers, findings: Findings) -> bool:
+    """Whether a condition holds on the answers (unknown answers absent) and the findings asserted so far.
+
+    A comparison on an unknown answer is false unless the test says ``or_unknown``.
+    """
+    return compile_condition(node).holds(answers, findings)
+
+
+def explain(node: Node, answers: Answers, findings: Findings, finding_because: Explanations) -> dict[str, Any]:
     """The answers that make a true condition true: every true leaf under a true branch.
 
     Findings are explained by the answers behind them (``finding_because``), so the result
     always names answers, never only derived findings. Unknown answers appear as ``None``.
     """
-    if isinstance(node, FieldTest):
-        return {node.field: answers.get(node.field)} if field_holds(node, answers) else {}
-    if isinstance(node, FindingTest):
-        return dict(finding_because.get(node.finding, {})) if node.finding in findings else {}
-    if isinstance(node, NotOf):
-        if evaluate(node, answers, findings):
-            return {field: answers.get(field) for field in fields_read(node.not_)}
-        return {}
-    if not evaluate(node, answers, findings):
-        return {}
-    because: dict[str, Any] = {}
-    for child in node.all if isinstance(node, AllOf) else node.any:
-        because.update(explain(child, answers, findings, finding_because))
-    return because
+    return compile_condition(node).because(answers, findings, finding_because)
 
 
 def leaves(node: Node) -> list[Union[FieldTest, FindingTest]]:
@@ -221,7 +275,7 @@ def negates_finding(node: Node, negated: bool = False) -> bool:
 
 __all__ = [
     "AllOf", "AnyOf", "Condition", "FieldTest", "FindingTest", "Node", "NotOf", "NUMERIC_OPERATORS",
-    "OPERATORS", "evaluate", "explain", "fields_read", "findings_read", "leaves", "negates_finding",
-    "field_holds",
+    "OPERATORS", "Compiled", "compile_condition", "evaluate", "explain", "fields_read", "findings_read", "leaves",
+    "negates_finding",
 ]
 

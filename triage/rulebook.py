@@ -19,7 +19,8 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .conditions import (
-    NUMERIC_OPERATORS, Condition, FieldTest, Node, fields_read, findings_read, leaves, negates_finding,
+    NUMERIC_OPERATORS, Compiled, Condition, FieldTest, compile_condition, fields_read, findings_read, leaves,
+    negates_finding,
 )
 from .errors import RuleBaseError
 from .models import DOMAINS, URGENCY_ORDER, URGENCY_RANK, Urgency
@@ -56,14 +57,6 @@ class Rule(BaseModel):
         if self.advice_levels is not None and not self.advice:
             raise ValueError("advice_levels without advice")
         return self
-
-
-class RuleFile(BaseModel):
-    """A rule file: a list of rules."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    rules: tuple[Rule, ...] = Field(min_length=1)
 
 
 class Criterion(BaseModel):
@@ -151,6 +144,11 @@ class RuleBase:
         return self._index[rule_id]
 
     @cached_property
+    def compiled(self) -> dict[str, Compiled]:
+        """Each rule's condition compiled to closures, by rule id."""
+        return {rule.id: compile_condition(rule.when) for rule in self.rules}
+
+    @cached_property
     def consumed_findings(self) -> frozenset[str]:
         """Findings that some rule reads (only these need to reach the engine)."""
         return frozenset(f for rule in self.rules for f in findings_read(rule.when))
@@ -195,26 +193,42 @@ def _read(folder: Path) -> tuple[dict[str, str], list[str]]:
     return texts, problems
 
 
-def _validate(model: type[BaseModel], data: Any, file: str, items_key: Optional[str]) -> tuple[Any, list[str]]:
-    """Validate data against a model; problems name the file, the rule id (when known) and the field."""
+#: Every key a rule file or rulebase.yaml may use, for "did you mean" hints.
+_KNOWN_KEYS = sorted(
+    {"all", "any", "not", "finding", "field", "is", "in", "ne", "lt", "lte", "gt", "gte", "unknown", "or_unknown",
+     "rules"}
+    | set(Rule.model_fields) | set(RuleBaseMeta.model_fields) | set(LevelText.model_fields)
+    | set(IncompleteText.model_fields)
+)
+
+
+def _validate(model: type[BaseModel], data: Any, file: str, label: str = "") -> tuple[Any, list[str]]:
+    """Validate data against a model; each problem names the file, the rule (when given) and the field."""
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
         problems = []
         for loc, reason in located_messages(exc, skip=("all", "any", "not", "finding", "field")):
-            where = loc
-            label = ""
-            if items_key and len(loc) >= 2 and loc[0] == items_key and isinstance(loc[1], int):
-                items = data.get(items_key) if isinstance(data, dict) else None
-                item = items[loc[1]] if isinstance(items, list) and loc[1] < len(items) else None
-                rule_id = item.get("id") if isinstance(item, dict) else None
-                label = f"rule '{rule_id}'" if isinstance(rule_id, str) else f"rule #{loc[1] + 1}"
-                where = loc[2:]
-            if where and reason.startswith("unknown field"):
-                reason = "unknown key" + reason[len("unknown field"):]
-            parts = [file, label, format_location(_readable_loc(where, data, loc))]
+            if loc and reason.startswith("unknown field"):
+                reason = f"unknown key{suggest(str(loc[-1]), _KNOWN_KEYS)}"
+            parts = [file, label, format_location(_readable_loc(loc, data, loc))]
             problems.append(": ".join(p for p in parts if p) + f": {reason}")
         return None, problems
+
+
+def _rule_file(data: Any, file: str) -> tuple[list["LocatedRule"], list[str]]:
+    """The valid rules of one file, and a located problem for each invalid one (rules are checked one by one)."""
+    if not isinstance(data, dict) or set(data) != {"rules"} or not isinstance(data["rules"], list) or not data["rules"]:
+        return [], [f"{file}: a rule file holds one key, 'rules', with a list of rules"]
+    located, problems = [], []
+    for number, item in enumerate(data["rules"], 1):
+        rule_id = item.get("id") if isinstance(item, dict) else None
+        label = f"rule '{rule_id}'" if isinstance(rule_id, str) else f"rule #{number}"
+        rule, found = _validate(Rule, item, file, label)
+        problems += found
+        if rule is not None:
+            located.append(LocatedRule(rule, file))
+    return located, problems
 
 
 def _readable_loc(where: tuple[Any, ...], data: Any, full: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -253,7 +267,8 @@ def _field_test_problems(test: FieldTest) -> list[str]:
         return []
     if op in NUMERIC_OPERATORS:
         if domain.kind != "integer":
-            return [f"field '{test.field}' is {domain.kind.replace('_', '/')}; '{op}' needs a number field"]
+            kind = {"yes_no": "a yes/no", "choice": "a choice", "text": "a text"}[domain.kind]
+            return [f"field '{test.field}' is {kind} field; '{op}' needs a number field"]
         return []
     values = value if op == "in" else (value,)
     problems = []
@@ -267,19 +282,19 @@ def _field_test_problems(test: FieldTest) -> list[str]:
     return problems
 
 
-def _cross_checks(meta: RuleBaseMeta, located: list[LocatedRule]) -> list[str]:
+def _cross_checks(meta: RuleBaseMeta, located: list[LocatedRule], every_rule_valid: bool) -> list[str]:
     problems: list[str] = []
     seen: dict[str, str] = {}
     asserted = {item.rule.asserts for item in located if item.rule.asserts}
     for item in located:
         rule, where = item.rule, f"{item.file}: rule '{item.rule.id}'"
         if rule.id in seen:
-            problems.append(f"{where}: id already used in {seen[rule.id]}")
+            problems.append(f"{where}: the id is already used by a rule in {seen[rule.id]}")
         seen.setdefault(rule.id, item.file)
         for leaf in leaves(rule.when):
             if isinstance(leaf, FieldTest):
                 problems += [f"{where}: when: {p}" for p in _field_test_problems(leaf)]
-            elif leaf.finding not in asserted:
+            elif leaf.finding not in asserted and every_rule_valid:
                 problems.append(
                     f"{where}: when: finding '{leaf.finding}' is asserted by no rule"
                     f"{suggest(leaf.finding, asserted)}"
@@ -302,7 +317,7 @@ def _cross_checks(meta: RuleBaseMeta, located: list[LocatedRule]) -> list[str]:
     problems += _cycle_problems(located)
     encoded = {item.rule.criterion for item in located}
     for name in meta.criteria:
-        if name not in encoded:
+        if name not in encoded and every_rule_valid:
             problems.append(f"{META_FILE}: criterion {name} is encoded by no rule")
     return problems
 
@@ -349,14 +364,14 @@ def load_rulebase(folder: str | Path | None = None) -> RuleBase:
             problems.append(f"{name}: {exc}")
             continue
         if name == META_FILE:
-            meta, found = _validate(RuleBaseMeta, data, name, None)
+            meta, found = _validate(RuleBaseMeta, data, name)
         else:
-            parsed, found = _validate(RuleFile, data, name, "rules")
-            if parsed is not None:
-                located += [LocatedRule(rule, name) for rule in parsed.rules]
+            valid, found = _rule_file(data, name)
+            located += valid
         problems += found
-    if meta is not None and not problems:
-        problems += _cross_checks(meta, located)
+    if meta is not None:
+        # After schema errors some rules are missing: skip the checks that need all of them.
+        problems += _cross_checks(meta, located, every_rule_valid=not problems)
     if problems or meta is None:
         noun = "problem" if len(problems) == 1 else "problems"
         raise RuleBaseError(f"rule base {folder}: {len(problems)} {noun}", problems)

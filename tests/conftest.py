@@ -1,0 +1,49 @@
+"""Shared fixtures: the bundled rule base and one assessor per evaluator for the whole test session.
+
+durable_rules never frees a ruleset's memory, so tests share one engine unless they need a
+rule base of their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from triage.assessment import Assessor
+from triage.models import DOMAINS
+from triage.rulebook import RuleBase, load_rulebase
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES_DIR = ROOT / "tests" / "cases"
+
+
+def all_no_answers(**changes: Any) -> dict[str, Any]:
+    """A complete case in which every red flag is answered "no" (self-care), with ``changes`` applied."""
+    answers: dict[str, Any] = {name: False for name, d in DOMAINS.items() if d.kind == "yes_no"}
+    answers.update(
+        age=40, sex="female", region="lumbar", duration_days=3, pain_score=4, pain_trend="improving",
+        leg_pain="none", arm_pain="none", weakness="none", ces_symptoms_days=0,
+        conservative_care_weeks=0, conservative_care_response="improved",
+    )
+    answers.update(changes)
+    return {name: value for name, value in answers.items() if value is not None}
+
+
+@pytest.fixture(scope="session")
+def rulebase() -> RuleBase:
+    """The bundled rule base."""
+    return load_rulebase()
+
+
+@pytest.fixture(scope="session")
+def assessor(rulebase: RuleBase) -> Assessor:
+    """An assessor on durable_rules over the bundled rules."""
+    return Assessor(rulebase, evaluator="durable")
+
+
+@pytest.fixture(scope="session")
+def reference(rulebase: RuleBase) -> Assessor:
+    """An assessor on the plain-Python reference chainer over the bundled rules."""
+    return Assessor(rulebase, evaluator="reference")

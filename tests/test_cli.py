@@ -1,0 +1,86 @@
+"""The triage command: output, exit codes and messages (0 assessed, 1 bad input, 2 usage)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from triage.cli import cli
+
+from .conftest import ROOT
+
+EXAMPLE = ROOT / "examples" / "cauda-equina.yaml"
+CASE_FORMAT_KEYS = {"case_id", "urgency", "surgical_consultation", "complete", "findings", "reasons", "advice",
+                    "unanswered", "rules_version"}
+
+
+def run(*args: str, stdin: str | None = None):
+    return CliRunner().invoke(cli, list(args), input=stdin)
+
+
+def test_assess_text() -> None:
+    """The text assessment shows the level, what it means, the reasons with answers and sources, and safety-netting."""
+    result = run("assess", str(EXAMPLE))
+    assert result.exit_code == 0, result.output
+    for expected in ("EMERGENCY", "Go to an emergency department now", "[E1, emergency] Possible cauda equina",
+                     "numbness or altered feeling around the genitals", ": yes", "Source: clinical-criteria.md E1",
+                     "Safety-netting", "spinal surgeon"):
+        assert expected in result.output, expected
+
+
+def test_assess_json_has_every_field_of_the_case_format() -> None:
+    """--format json prints the assessment JSON of case-format.md (with added fields only)."""
+    result = run("assess", str(EXAMPLE), "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert CASE_FORMAT_KEYS <= set(data)
+    assert data["urgency"] == "emergency" and data["surgical_consultation"] is True and data["complete"] is True
+    reason = data["reasons"][0]
+    assert set(reason) >= {"rule", "title", "urgency", "because", "source"}
+    assert reason["because"] == {"saddle_numbness": True, "ces_symptoms_days": 2}
+
+
+def test_assess_reads_standard_input() -> None:
+    """'-' reads the case from standard input; an incomplete case lists its unanswered questions."""
+    result = run("assess", "-", "--format", "json", stdin="age: 30\nregion: cervical\n")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["case_id"] == "stdin" and data["complete"] is False and data["urgency"] == "soon"
+    assert "saddle_numbness" in data["unanswered"]
+
+
+def test_bad_case_exits_1_with_located_messages(tmp_path: Path) -> None:
+    """A bad case file exits 1 and names the file, the field and the reason on standard error."""
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"agee": 40}')
+    result = CliRunner().invoke(cli, ["assess", str(bad)])
+    assert result.exit_code == 1
+    assert result.output == (f"triage: error: {bad}: 1 problem in this case\n"
+                             "  - field 'agee': unknown field (did you mean 'age'?)\n")
+
+
+def test_usage_errors_exit_2() -> None:
+    """A missing argument or an unknown option is a usage error."""
+    assert run("assess").exit_code == 2
+    assert run("assess", str(EXAMPLE), "--format", "xml").exit_code == 2
+    assert run("nonsense").exit_code == 2
+
+
+def test_check_reports_ok_and_problems(tmp_path: Path) -> None:
+    """check prints a summary for good rules and exits 1 with located problems for bad ones."""
+    good = run("check")
+    assert good.exit_code == 0 and good.output.startswith("rule base OK: 41 rules in 5 files, 34 criteria, version 1.0.0")
+    (tmp_path / "rulebase.yaml").write_text("version: 1\n")
+    bad = run("check", "--rules", str(tmp_path))
+    assert bad.exit_code == 1 and "rule base" in bad.output and "rulebase.yaml" in bad.output
+
+
+def test_python_dash_m() -> None:
+    """python -m triage runs the same command line."""
+    proc = subprocess.run([sys.executable, "-m", "triage", "assess", str(EXAMPLE), "--format", "json"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["urgency"] == "emergency"

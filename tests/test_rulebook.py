@@ -1,0 +1,176 @@
+"""The rule files: schema, cross-file checks and the bundled rule base."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from triage.errors import RuleBaseError
+from triage.rulebook import RuleBase, bundled_rules_dir, load_rulebase
+
+from .conftest import ROOT
+
+
+def broken_copy(tmp_path: Path, edits: dict[str, list[tuple[str, str]]]) -> Path:
+    """A copy of the bundled rules with text replacements applied (each must match once)."""
+    folder = tmp_path / "rules"
+    shutil.copytree(bundled_rules_dir(), folder)
+    for name, replacements in edits.items():
+        path = folder / name
+        text = path.read_text() if path.exists() else ""
+        for old, new in replacements:
+            assert old == "" or text.count(old) >= 1, old
+            text = text.replace(old, new, 1) if old else new
+        path.write_text(text)
+    return folder
+
+
+def problems(folder: Path) -> list[str]:
+    with pytest.raises(RuleBaseError) as caught:
+        load_rulebase(folder)
+    return caught.value.problems
+
+
+def test_bundled_rule_base_is_valid(rulebase: RuleBase) -> None:
+    """The shipped rules load without a problem and have a version and a content hash."""
+    assert rulebase.version == "1.0.0"
+    assert re.fullmatch(r"[0-9a-f]{64}", rulebase.content_hash)
+
+
+def test_every_rule_cites_a_source_and_a_criterion(rulebase: RuleBase) -> None:
+    """Every rule cites clinical-criteria.md or a seed, and names a listed criterion."""
+    for rule in rulebase.rules:
+        assert rule.criterion in rulebase.meta.criteria, rule.id
+        assert any(key in rule.source for key in rulebase.meta.sources), rule.id
+
+
+def test_every_criterion_of_the_table_is_encoded(rulebase: RuleBase) -> None:
+    """E1-E8, U1-U8, S1-S11 and R1-R6 each have a rule at their level."""
+    table = [f"E{n}" for n in range(1, 9)] + [f"U{n}" for n in range(1, 9)] + \
+        [f"S{n}" for n in range(1, 12)] + [f"R{n}" for n in range(1, 7)]
+    for criterion in table:
+        level = rulebase.meta.criteria[criterion].level
+        assert any(r.criterion == criterion and r.urgency == level for r in rulebase.rules), criterion
+
+
+def test_criteria_match_the_shared_table(rulebase: RuleBase) -> None:
+    """The criteria ids and levels in rulebase.yaml are those of shared/clinical-criteria.md, when present."""
+    table = ROOT.parent / "shared" / "clinical-criteria.md"
+    if not table.exists():
+        pytest.skip("shared/clinical-criteria.md is not beside the repository")
+    section_level = {"Emergency": "emergency", "Urgent": "urgent", "Soon": "soon", "Routine": "routine"}
+    level = None
+    found = {}
+    for line in table.read_text().splitlines():
+        if line.startswith("## "):
+            level = next((v for k, v in section_level.items() if line[3:].startswith(k)), None)
+        elif level and (match := re.match(r"\| ([EUSR]\d+) \|", line)):
+            found[match.group(1)] = level
+    assert found == {k: c.level for k, c in rulebase.meta.criteria.items() if k != "self-care"}
+
+
+def test_schema_problems_are_located(tmp_path: Path) -> None:
+    """Unknown keys (with suggestions) and bad values name the file, the rule and the key path."""
+    folder = broken_copy(tmp_path, {"soon.yaml": [
+        ("  - id: night-pain\n", "  - id: night-pain\n    sorce: x\n"),
+        ("{field: duration_days, gt: 7}", "{field: duration_days, gtt: 7}"),
+        ("    urgency: soon\n    source: \"clinical-criteria.md S3", "    urgency: later\n    source: \"clinical-criteria.md S3"),
+    ]})
+    assert problems(folder) == [
+        "soon.yaml: rule 'night-pain': urgency: 'later' is not one of 'emergency', 'urgent', 'soon', 'routine' or 'self_care'",
+        "soon.yaml: rule 'night-pain': sorce: unknown key (did you mean 'source'?)",
+        "soon.yaml: rule 'pain-beyond-a-week': when.all[0].gtt: unknown key (did you mean 'gt'?)",
+    ]
+
+
+def test_cross_file_problems_are_all_reported(tmp_path: Path) -> None:
+    """Unknown fields, wrong values, duplicate ids, unasserted findings, level and negation problems at once."""
+    folder = broken_copy(tmp_path, {
+        "soon.yaml": [
+            ("{field: night_pain, is: true}", "{field: nite_pain, is: true}"),
+            ("{field: limb_numbness, is: true}", "{field: limb_numbness, is: maybe}"),
+            ("  - id: unexplained-weight-loss", "  - id: night-pain"),
+            ("{finding: myelopathy_signs}", "{finding: myelopathy_sign}"),
+            ("{field: age, gte: 50, or_unknown: true}", "{field: region, gte: 50}"),
+        ],
+        "urgent.yaml": [
+            ("urgency: urgent\n    surgical: true\n    source: \"clinical-criteria.md U3",
+             "urgency: routine\n    surgical: true\n    source: \"clinical-criteria.md U3"),
+            ("    when: {field: sexual_dysfunction, is: true}", "    when: {not: {finding: ces_symptom}}"),
+        ],
+    })
+    assert problems(folder) == [
+        "soon.yaml: rule 'numbness-or-stable-weakness': when: field 'limb_numbness' is yes/no; 'maybe' is not true or false",
+        "soon.yaml: rule 'night-pain': when: field 'nite_pain' is not a case field (did you mean 'night_pain'?)",
+        "soon.yaml: rule 'night-pain': the id is already used by a rule in soon.yaml",
+        "soon.yaml: rule 'myelopathy-signs-both': when: finding 'myelopathy_sign' is asserted by no rule (did you mean 'myelopathy_signs'?)",
+        "soon.yaml: rule 'age-over-50-with-flags': when: field 'region' is a choice field; 'gte' needs a number field",
+        "urgent.yaml: rule 'foot-drop-or-progressive-weakness': urgency routine is below its criterion U3 (urgent)",
+        "urgent.yaml: rule 'new-sexual-dysfunction': when: a finding under 'not' is not supported "
+        "(findings are derived during chaining; negate the answers instead)",
+    ]
+
+
+def test_cycles_among_findings_are_refused(tmp_path: Path) -> None:
+    """Two findings that each need the other are reported as a cycle."""
+    folder = broken_copy(tmp_path, {"cycle.yaml": [("", """rules:
+  - id: a
+    criterion: S3
+    title: a
+    when: {finding: b_found}
+    asserts: a_found
+    source: seed-000
+  - id: b
+    criterion: S3
+    title: b
+    when: {finding: a_found}
+    asserts: b_found
+    source: seed-000
+""")]})
+    assert problems(folder) == ["findings form a cycle: a_found -> b_found -> a_found"]
+
+
+def test_missing_source_key_and_unlisted_criterion(tmp_path: Path) -> None:
+    """A source naming no listed document and an unknown criterion id are refused."""
+    folder = broken_copy(tmp_path, {"routine.yaml": [
+        ('source: "clinical-criteria.md R4; seed-002 (intermittent claudication from calcified herniation)"',
+         'source: "my own opinion"'),
+        ("criterion: R5", "criterion: R55"),
+    ]})
+    assert problems(folder) == [
+        "routine.yaml: rule 'claudication': source names none of the sources listed in rulebase.yaml",
+        "routine.yaml: rule 'occipital-headache': criterion 'R55' is not listed in rulebase.yaml (did you mean 'R5'?)",
+        "rulebase.yaml: criterion R5 is encoded by no rule",
+    ]
+
+
+def test_bad_yaml_and_missing_meta(tmp_path: Path) -> None:
+    """A YAML syntax error is located by line; a folder without rulebase.yaml says what is missing."""
+    folder = broken_copy(tmp_path, {"advice.yaml": [("rules:\n", "rules: [\n")]})
+    assert problems(folder)[0].startswith("advice.yaml: not valid YAML: line ")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert problems(empty) == ["rulebase.yaml: missing (it holds the version, sources, criteria and level texts)"]
+
+
+def test_yaml_is_data_not_code(tmp_path: Path) -> None:
+    """A YAML tag that would build a Python object is refused (safe loading only)."""
+    folder = broken_copy(tmp_path, {"advice.yaml": [("rules:\n", "rules: !!python/object/apply:os.system ['true']\n")]})
+    assert problems(folder)[0].startswith("advice.yaml: not valid YAML: ")
+
+
+def test_no_eval_or_exec_in_the_package() -> None:
+    """Rules are data: the package never calls eval or exec."""
+    for path in (ROOT / "triage").rglob("*.py"):
+        assert not re.search(r"\b(eval|exec)\(", path.read_text()), path
+
+
+def test_content_hash_follows_content_not_location(tmp_path: Path, rulebase: RuleBase) -> None:
+    """The same files elsewhere have the same hash; any edit changes it."""
+    same = broken_copy(tmp_path, {})
+    assert load_rulebase(same).content_hash == rulebase.content_hash
+    edited = broken_copy(tmp_path / "e", {"soon.yaml": [("Pain that is worse at night", "Pain worse at night")]})
+    assert load_rulebase(edited).content_hash != rulebase.content_hash
