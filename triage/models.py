@@ -181,7 +181,7 @@ class Reason(BaseModel):
     rule: str
     criterion: str
     title: str
-    urgency: Optional[Urgency]
+    urgency: Urgency
     surgical: bool = False
     because: dict[str, object]
     source: str
