@@ -1,30 +1,31 @@
 """The durable_rules engine: rule files compiled to durable_rules JSON rulesets, one session per case.
 
-This is the only module that imports durable_rules. It follows ``shared/durable-rules.md``:
+This is the only module that imports durable_rules. It follows ``shared/durable-rules.md``,
+driving the engine's C core directly rather than through ``durable.engine.Host``:
 
-- a Host without its background timer threads (they crash with several live sessions);
-- rules as JSON rulesets on a fresh copy (``set_rulesets`` mutates what it is given);
-- facts, never events; every pattern carries a type discriminator ``t`` (case or finding);
+- no Host, so none of its background timer threads (they crash with several live sessions)
+  and no Python layer that swallows exceptions raised inside actions;
+- rules as JSON rulesets, compiled here from the rule files;
+- facts, never events; every pattern carries a type discriminator ``t`` (case or finding),
+  so the session state can never match a rule;
 - one short-lived session per evaluation, always deleted, one live session at a time;
-- a catch-all rule on the case fact (no ``MessageNotHandledException``, no crash in
-  ``delete_state`` on a session that ran no action);
-- ``$or`` fires once per true branch, so every rule is recorded once per case by the action;
+- a catch-all rule on the case fact (a case that matches no rule is still handled, and
+  ``delete_state`` always follows an action: deleting a session that ran none crashes);
+- ``$or`` fires once per true branch, so every rule is recorded once per case;
 - no negation in patterns: ``not`` is pushed down to the field tests before compiling, and
   findings are never negated (the rule base checks refuse it);
 - a finding is asserted once per case, and only when some rule reads it;
-- exceptions inside actions are swallowed by durable_rules into the session state: they are
-  recorded here and raised as ``EngineError``.
+- every result code of the engine is checked; any failure is raised as ``EngineError``.
 
 durable_rules keeps no truth maintenance: a derived finding cannot be withdrawn when an
-answer changes, so every evaluation starts from a fresh session (about a tenth of a
-millisecond). Answers given one at a time are handled by ``assessment.Session``.
+answer changes, so every evaluation starts from a fresh session (a few tens of
+microseconds). Answers given one at a time are handled by ``assessment.Session``.
 """
 
 from __future__ import annotations
 
-import copy
 import itertools
-import warnings
+import json
 from typing import Any, Optional
 
 from .chaining import ChainResult
@@ -32,9 +33,7 @@ from .conditions import AllOf, AnyOf, FieldTest, FindingTest, Node, NotOf, field
 from .errors import EngineError
 from .rulebook import RuleBase
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from durable import engine as durable
+import durable_rules_engine as _core  # noqa: E402,I001 - durable_rules' C core (package durable-rules)
 
 CATCH_ALL = "triage-catch-all"
 _LOWEST_PRIORITY = 65535  # pri is an unsigned short; lowest value runs first
@@ -43,13 +42,6 @@ _DURABLE_OPS = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$
 _ruleset_numbers = itertools.count(1)
 
 Expr = Optional[dict[str, Any]]
-
-
-class _QuietHost(durable.Host):
-    """A Host that starts no timer threads: every action runs inside ``assert_fact``."""
-
-    def _run(self) -> None:
-        pass
 
 
 def _compare(field: str, op: str, value: Any) -> dict[str, Any]:
@@ -150,7 +142,15 @@ def compile_rulebase(rulebase: RuleBase) -> dict[str, dict[str, Any]]:
 
 
 class DurableEngine:
-    """Forward chaining of a rule base on durable_rules; one instance per process, not thread-safe."""
+    """Forward chaining of a rule base on durable_rules; one instance per process, not thread-safe.
+
+    The rules are matched by durable_rules' C core, driven directly: its Python layer
+    (``durable.engine``) decodes every activation from JSON, re-encodes the session state
+    after every action and builds several objects per action, which is most of its cost
+    (shared/durable-rules.md) and where it swallows exceptions. Here an activation is read
+    only for its rule name, the state is never rewritten, and the actions are ours: an
+    exception in one propagates, after the session is abandoned and deleted.
+    """
 
     def __init__(self, rulebase: RuleBase):
         self.rulebase = rulebase
@@ -159,53 +159,59 @@ class DurableEngine:
         self._consumed = rulebase.consumed_findings
         self._answer_fields = frozenset(f for rule in rulebase.rules for f in fields_read(rule.when))
         self._sid = itertools.count(1)
-        self._fired: list[str] = []
-        self._fired_set: set[str] = set()
-        self._findings: set[str] = set()
-        self._errors: list[str] = []
-        definition = compile_rulebase(rulebase)
-        for name, durable_rule in definition.items():
-            durable_rule["run"] = self._action(name.split("#")[0])
-        self._host = _QuietHost()
+        definition = json.dumps(compile_rulebase(rulebase))
         try:
-            self._host.set_rulesets({self.ruleset_name: copy.deepcopy(definition)})
+            self._handle = _core.create_ruleset(self.ruleset_name, definition)
         except Exception as exc:  # the C core reports compile problems as plain exceptions
             raise EngineError(f"durable_rules refused the compiled rule base: {exc}") from exc
 
-    def _action(self, rule_id: str) -> Any:
-        def action(c: Any) -> None:
-            try:
-                if rule_id == CATCH_ALL or rule_id in self._fired_set:
-                    return
-                self._fired_set.add(rule_id)
-                self._fired.append(rule_id)
-                finding = self._asserts[rule_id]
-                if finding and finding not in self._findings:
-                    self._findings.add(finding)
-                    if finding in self._consumed:
-                        c.assert_fact({"t": "finding", "name": finding})
-            except BaseException as exc:  # durable_rules would swallow it; keep it for chain()
-                self._errors.append(f"rule {rule_id}: {type(exc).__name__}: {exc}")
-                raise
-
-        return action
-
     def chain(self, answers: dict[str, Any]) -> ChainResult:
-        """Run the rules over one case's known answers in a fresh, isolated session."""
+        """Run the rules over one case's known answers in a fresh session, deleted afterwards."""
         sid = str(next(self._sid))
         fact = {name: value for name, value in answers.items() if name in self._answer_fields}
         fact.update(t="case", sid=sid)
-        self._fired, self._fired_set, self._findings, self._errors = [], set(), set(), []
-        state: Any = None
+        handle = self._handle
+        fired: list[str] = []
+        seen: set[str] = set()
+        findings: set[str] = set()
+        state = None
         try:
-            try:
-                state = self._host.assert_fact(self.ruleset_name, fact)
-            finally:
-                self._host.delete_state(self.ruleset_name, sid)
+            state = self._checked(_core.assert_fact(handle, json.dumps(fact)), "the case")
+            started = _core.start_action_for_state(handle, state)
+            activation = started[1] if started else None
+            while activation:
+                # An activation is '{"<durable rule name>":{...matched facts...}}'.
+                rule_id = activation[2:activation.index('"', 2)].split("#")[0]
+                if rule_id != CATCH_ALL and rule_id not in seen:  # $or fires once per true branch
+                    seen.add(rule_id)
+                    fired.append(rule_id)
+                    finding = self._asserts[rule_id]
+                    if finding and finding not in findings:  # asserting a fact twice is an error
+                        findings.add(finding)
+                        if finding in self._consumed:  # a fact no rule reads is an error
+                            derived = json.dumps({"t": "finding", "name": finding, "sid": sid})
+                            self._checked(_core.assert_fact(handle, derived), f"finding {finding}")
+                activation = _core.complete_and_start_action(handle, state)
         except Exception as exc:
+            if state is not None:
+                _abandon(handle, state)
             raise EngineError(f"durable_rules failed on a case: {type(exc).__name__}: {exc}") from exc
-        swallowed = state.get("exception") if isinstance(state, dict) else None
-        if self._errors or swallowed:
-            detail = "; ".join(self._errors) or str(swallowed)
-            raise EngineError(f"a rule action failed inside durable_rules: {detail}")
-        return ChainResult(tuple(self._fired), frozenset(self._findings))
+        finally:
+            # The catch-all rule guarantees an action ran, which delete_state needs (P2).
+            _core.delete_state(handle, sid)
+        return ChainResult(tuple(fired), frozenset(findings))
+
+    @staticmethod
+    def _checked(result: tuple[int, int], what: str) -> int:
+        code, state = result
+        if code != 0:
+            reason = {1: "no rule matched it", 2: "it was already asserted"}.get(code, f"result code {code}")
+            raise EngineError(f"durable_rules did not take {what}: {reason}")
+        return state
+
+
+def _abandon(handle: int, state: int) -> None:
+    try:
+        _core.abandon_action(handle, state)
+    except Exception:  # noqa: BLE001 - best effort: the original error is the one to report
+        pass
