@@ -38,7 +38,9 @@ def case_from_data(data: Any, source: str, default_id: Optional[str] = None) -> 
         raise CaseError(
             f"{source}: cannot read this case",
             [f"a case is a mapping of question names to answers, but the file holds {kind}"],
+            case_id=default_id,
         )
+    case_id = data["id"] if isinstance(data.get("id"), str) else default_id
     case_label = f" (case '{data['id']}')" if isinstance(data.get("id"), str) else ""
     try:
         case = Case.model_validate(data)
@@ -48,7 +50,7 @@ def case_from_data(data: Any, source: str, default_id: Optional[str] = None) -> 
             for loc, reason in located_messages(exc, known_fields=Case.model_fields)
         ]
         noun = "problem" if len(problems) == 1 else "problems"
-        raise CaseError(f"{source}{case_label}: {len(problems)} {noun} in this case", problems) from None
+        raise CaseError(f"{source}{case_label}: {len(problems)} {noun} in this case", problems, case_id) from None
     if case.id is None and default_id is not None:
         case = case.model_copy(update={"id": default_id})
     return case
@@ -57,11 +59,11 @@ def case_from_data(data: Any, source: str, default_id: Optional[str] = None) -> 
 def case_from_text(text: str, source: str, suffix: str = "", default_id: Optional[str] = None) -> Case:
     """Parse JSON or YAML text (chosen by ``suffix``, else by its first character) as one case."""
     if not text.strip():
-        raise CaseError(f"{source}: cannot read this case", ["the file is empty"])
+        raise CaseError(f"{source}: cannot read this case", ["the file is empty"], default_id)
     try:
         data = parse_by_suffix(text, suffix)
     except SyntaxProblem as exc:
-        raise CaseError(f"{source}: cannot read this case", [str(exc)]) from None
+        raise CaseError(f"{source}: cannot read this case", [str(exc)], default_id) from None
     return case_from_data(data, source, default_id)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 
 class TriageError(Exception):
     """Base class of every error triage reports to a user."""
@@ -26,7 +28,15 @@ class InputError(TriageError):
 
 
 class CaseError(InputError):
-    """A case file is malformed or holds answers outside the case format."""
+    """A case file is malformed or holds answers outside the case format.
+
+    ``case_id`` is the case's id when it could be read (its ``id`` field, else the default
+    from its file name or line), so that batch output can name the case.
+    """
+
+    def __init__(self, summary: str, problems: list[str], case_id: Optional[str] = None):
+        self.case_id = case_id
+        super().__init__(summary, problems)
 
 
 class RuleBaseError(InputError):
