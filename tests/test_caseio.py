@@ -27,7 +27,7 @@ def test_every_problem_in_a_case_is_reported_at_once(tmp_path: Path) -> None:
     assert sorted(problems) == sorted([
         "field 'agee': unknown field (did you mean 'age'?)",
         "field 'pain_score': 12 is out of range: must be at most 10",
-        "field 'night_pain': expected yes/no (true or false), got 'maybe'",
+        "field 'night_pain': expected a yes/no answer written true or false, got 'maybe'",
         "field 'region': 'leg' is not one of 'lumbar', 'cervical' or 'thoracic'",
         "field 'age': expected a whole number, got 30.5",
         "field 'weakness': 1 is not one of 'none', 'stable' or 'progressive'",
@@ -83,7 +83,7 @@ def test_strings_are_not_numbers_or_booleans(tmp_path: Path) -> None:
     (tmp_path / "s.json").write_text('{"age": "40", "fever": 1}')
     _, problems = problems_of(tmp_path / "s.json")
     assert problems == ["field 'age': expected a whole number, got '40'",
-                        "field 'fever': expected yes/no (true or false), got 1"]
+                        "field 'fever': expected a yes/no answer written true or false, got 1"]
 
 
 def test_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,3 +91,13 @@ def test_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"age: 61\nregion: thoracic\n")))
     case = load_case("-")
     assert (case.id, case.age, case.region) == ("stdin", 61, "thoracic")
+
+
+def test_choice_errors_suggest_the_right_value(tmp_path: Path) -> None:
+    """A wrongly cased choice gets a suggestion; an unquoted YAML yes for a choice is named as a yes/no answer."""
+    (tmp_path / "c.yaml").write_text("region: Lumbar\nweakness: yes\n")
+    _, problems = problems_of(tmp_path / "c.yaml")
+    assert problems == [
+        "field 'region': 'Lumbar' is not one of 'lumbar', 'cervical' or 'thoracic' (did you mean 'lumbar'?)",
+        "field 'weakness': expected one of 'none', 'stable' or 'progressive', got a yes/no answer (true)",
+    ]

@@ -174,3 +174,15 @@ def test_content_hash_follows_content_not_location(tmp_path: Path, rulebase: Rul
     assert load_rulebase(same).content_hash == rulebase.content_hash
     edited = broken_copy(tmp_path / "e", {"soon.yaml": [("Pain that is worse at night", "Pain worse at night")]})
     assert load_rulebase(edited).content_hash != rulebase.content_hash
+
+
+def test_a_test_for_no_must_say_what_unknown_means(tmp_path: Path) -> None:
+    """'is: false' without or_unknown is refused: a blank answer would silently switch a criterion off."""
+    folder = broken_copy(tmp_path, {"urgent.yaml": [
+        ("{field: ces_symptoms_worsening, is: false, or_unknown: true}", "{field: ces_symptoms_worsening, is: false}"),
+    ]})
+    assert problems(folder) == [
+        "urgent.yaml: rule 'ces-longstanding-stable': when: field 'ces_symptoms_worsening' is tested for 'no' "
+        "without saying what an unknown answer means (add or_unknown: true, or or_unknown: false with a note "
+        "saying why)",
+    ]

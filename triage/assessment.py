@@ -112,9 +112,12 @@ class Assessor:
             complete = not unanswered
         level_text = self._meta.levels[level]
         advice = list(level_text.advice)
-        for rule in sorted(rules, key=lambda r: -URGENCY_RANK[r.urgency or "self_care"]):
-            if rule.advice and (rule.advice_levels is None or level in rule.advice_levels):
+        by_level = sorted(rules, key=lambda r: -URGENCY_RANK[r.urgency or "self_care"])
+        for rule in by_level:
+            if rule.advice and rule.shows_advice_at(level):
                 advice += rule.advice
+        # What to watch for that would make it an emergency: meaningless once it is one.
+        specific_netting = [] if level == "emergency" else [n for r in by_level for n in r.safety_netting]
         return Assessment(
             case_id=case_id,
             urgency=level,
@@ -124,7 +127,7 @@ class Assessor:
             findings=list(dict.fromkeys(rule.asserts for rule in rules if rule.asserts)),
             reasons=reasons,
             advice=list(dict.fromkeys(advice)),
-            safety_netting=list(self._meta.safety_netting),
+            safety_netting=list(dict.fromkeys([*specific_netting, *self._meta.safety_netting])),
             unanswered=unanswered,
             rules_version=self.rulebase.version,
             rules_hash=self.rulebase.content_hash,

@@ -8,6 +8,9 @@ from .models import DOMAINS, Assessment
 
 WIDTH = 88
 
+#: Answers in the words a person would use, where the stored value is a code.
+_VALUE_WORDS = {"lumbar": "low back", "cervical": "neck", "thoracic": "mid back"}
+
 
 def answer_text(field: str, value: Any) -> str:
     """One answer as "what was asked: answer" in plain words."""
@@ -19,7 +22,7 @@ def answer_text(field: str, value: Any) -> str:
     elif value is False:
         shown = "no"
     else:
-        shown = str(value).replace("_", " ")
+        shown = _VALUE_WORDS.get(str(value), str(value).replace("_", " "))
     return f"{label}: {shown}"
 
 
@@ -41,8 +44,9 @@ def render_text(assessment: Assessment, labels: dict[str, str]) -> str:
         lines += _wrap("These answers meet a criterion for a consultation with a spinal surgeon; "
                        "the doctor who sees you should arrange it.", "  ")
     if not a.complete:
-        lines += _wrap("Some questions that could change this result were not answered, so the result "
-                       "is a cautious one (see the end).", "  ")
+        lines += _wrap("This may be more urgent than shown: some questions that could change it were not "
+                       "answered (listed at the end). Answer them, or go through them with a doctor, as soon "
+                       "as you can.", "  ")
     if a.reasons:
         lines += ["", "Why"]
         for number, reason in enumerate(a.reasons, 1):
@@ -62,5 +66,5 @@ def render_text(assessment: Assessment, labels: dict[str, str]) -> str:
     if a.unanswered:
         lines += ["", "Questions not answered that could change this result"]
         for field in a.unanswered:
-            lines += _wrap(f"{field}: {DOMAINS[field].description}", "    ", "  - ")
+            lines += _wrap(f"{DOMAINS[field].description} ({field})", "    ", "  - ")
     return "\n".join(lines) + "\n"

@@ -45,6 +45,7 @@ class Rule(BaseModel):
     asserts: Optional[str] = Field(None, pattern=FINDING_PATTERN)
     advice: tuple[str, ...] = ()
     advice_levels: Optional[tuple[Urgency, ...]] = None
+    safety_netting: tuple[str, ...] = ()
     source: str = Field(min_length=1)
     note: Optional[str] = None
 
@@ -56,7 +57,19 @@ class Rule(BaseModel):
             raise ValueError("surgical: true needs an urgency on the same rule")
         if self.advice_levels is not None and not self.advice:
             raise ValueError("advice_levels without advice")
+        if self.safety_netting and self.urgency is None:
+            raise ValueError("safety_netting needs an urgency on the same rule")
         return self
+
+    def shows_advice_at(self, level: str) -> bool:
+        """Whether this rule's advice is shown when the case's level is ``level``.
+
+        By default a level-setting rule's advice is written for its own level (advice to
+        "book" does not belong to an emergency), and an advice rule's for every level.
+        """
+        if self.advice_levels is not None:
+            return level in self.advice_levels
+        return self.urgency is None or self.urgency == level
 
 
 class Criterion(BaseModel):
@@ -258,6 +271,11 @@ def _has(node: Any, part: Any) -> bool:
     return isinstance(part, int) and 0 <= part < len(node)
 
 
+def _tests_for_no(test: FieldTest) -> bool:
+    op, value = test.operator, test.value
+    return (op == "is" and value is False) or (op == "ne" and value is True) or (op == "in" and False in value)
+
+
 def _field_test_problems(test: FieldTest) -> list[str]:
     domain = DOMAINS.get(test.field)
     if domain is None:
@@ -265,6 +283,10 @@ def _field_test_problems(test: FieldTest) -> list[str]:
     op, value = test.operator, test.value
     if op == "unknown":
         return []
+    if domain.kind == "yes_no" and _tests_for_no(test) and "or_unknown" not in test.model_fields_set:
+        # Unknown is not no: a blank answer must not silently switch a criterion off.
+        return [f"field '{test.field}' is tested for 'no' without saying what an unknown answer means "
+                "(add or_unknown: true, or or_unknown: false with a note saying why)"]
     if op in NUMERIC_OPERATORS:
         if domain.kind != "integer":
             kind = {"yes_no": "a yes/no", "choice": "a choice", "text": "a text"}[domain.kind]

@@ -98,13 +98,18 @@ def describe_error(error: dict[str, Any], known_fields: Iterable[str] = ()) -> s
     if kind == "missing":
         return "required, but missing"
     if kind in ("bool_type", "bool_parsing"):
-        return f"expected yes/no (true or false), got {_describe_value(value)}"
+        return f"expected a yes/no answer written true or false, got {_describe_value(value)}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"expected a whole number, got {_describe_value(value)}"
     if kind in ("string_type", "str_type"):
         return f"expected text, got {_describe_value(value)}"
     if kind == "literal_error":
-        return f"{_describe_value(value)} is not one of {ctx.get('expected', '')}"
+        expected = str(ctx.get("expected", ""))
+        if isinstance(value, bool):  # YAML reads an unquoted yes/no as true/false
+            return f"expected one of {expected}, got a yes/no answer ({_describe_value(value)})"
+        hint = suggest(value.lower(), expected.replace("'", "").replace(" or ", ", ").split(", ")) \
+            if isinstance(value, str) else ""
+        return f"{_describe_value(value)} is not one of {expected}{hint}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         bound = {"greater_than_equal": "at least", "less_than_equal": "at most",
                  "greater_than": "more than", "less_than": "less than"}[kind]
