@@ -22,7 +22,6 @@ from typing import Any, Iterable, Literal, Optional, Union
 from pydantic import ValidationError
 
 from .chaining import ChainResult, Evaluator, ReferenceEvaluator
-from .conditions import findings_read
 from .errors import CaseError
 from .models import (
     ANSWER_FIELDS, DOMAINS, SEVERE_INTEGER_FILL, SEVERITY_ORDER, URGENCY_RANK, Assessment, Case, Reason,
@@ -74,6 +73,8 @@ class Assessor:
             self.evaluator = evaluator  # type: ignore[assignment]
         self._order = {rule.id: index for index, rule in enumerate(self.rulebase.rules)}
         self._compiled = self.rulebase.compiled
+        self._findings_read = self.rulebase.findings_read
+        self._answers_behind = self.rulebase.answers_behind
         self._meta = self.rulebase.meta
 
     def session(self, case_id: Optional[str] = None) -> "Session":
@@ -148,7 +149,7 @@ class Assessor:
                 return
             merged: dict[str, Any] = {}
             for rule in asserting[finding]:
-                for needed in findings_read(rule.when):
+                for needed in self._findings_read[rule.id]:
                     if needed in asserting:
                         resolve(needed)
                 merged.update(self._compiled[rule.id].because(answers, chain.findings, because_of))
@@ -173,9 +174,13 @@ class Assessor:
         rules = [self.rulebase.rule(rule_id) for rule_id in sorted(chain.fired, key=self._order.__getitem__)]
         because_of = self._finding_explainer(rules, worst, chain)
         raise_, change = set(missing_required), set(missing_required)
+        unanswered = {name for name in worst if name not in answers}
+        at_floor = URGENCY_RANK[level] >= URGENCY_RANK[FLOOR]
         for rule in rules:
-            if not rule.urgency:
-                continue
+            if not rule.urgency or not (self._answers_behind[rule.id] & unanswered):
+                continue  # sets no level, or cannot involve an unanswered question
+            if at_floor and URGENCY_RANK[rule.urgency] <= URGENCY_RANK[level]:
+                continue  # at or above the floor only questions that could raise the level matter
             opened = {name for name in self._compiled[rule.id].because(worst, chain.findings, because_of)
                       if name not in answers}
             change |= opened

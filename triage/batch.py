@@ -65,24 +65,25 @@ def score_record(assessor: Assessor, record: Record) -> Scored:
     )
 
 
-# One assessor per process, built once from the rules folder (a worker's initializer or first use).
-_assessors: dict[Optional[str], Assessor] = {}
+# One assessor per process and rules folder, built once (a worker's initializer or first use).
+_assessors: dict[tuple[Optional[str], str], Assessor] = {}
 
 
-def process_assessor(rules_dir: Optional[str]) -> Assessor:
-    """This process's assessor for a rules folder (None: the bundled rules)."""
-    if rules_dir not in _assessors:
-        _assessors[rules_dir] = Assessor(load_rulebase(rules_dir))
-    return _assessors[rules_dir]
+def process_assessor(rules_dir: Optional[str], evaluator: str = "durable") -> Assessor:
+    """This process's assessor for a rules folder (None: the bundled rules) and evaluator."""
+    key = (rules_dir, evaluator)
+    if key not in _assessors:
+        _assessors[key] = Assessor(load_rulebase(rules_dir), evaluator=evaluator)  # type: ignore[arg-type]
+    return _assessors[key]
 
 
-def _init_worker(rules_dir: Optional[str]) -> None:
-    process_assessor(rules_dir)
+def _init_worker(rules_dir: Optional[str], evaluator: str) -> None:
+    process_assessor(rules_dir, evaluator)
 
 
-def _score_chunk(job: tuple[Optional[str], list[Record]]) -> list[Scored]:
-    rules_dir, records = job
-    assessor = process_assessor(rules_dir)
+def _score_chunk(job: tuple[Optional[str], str, list[Record]]) -> list[Scored]:
+    rules_dir, evaluator, records = job
+    assessor = process_assessor(rules_dir, evaluator)
     return [score_record(assessor, record) for record in records]
 
 
@@ -99,22 +100,24 @@ def default_workers() -> int:
 
 def score_records(
     records: Iterable[Record], rules_dir: Optional[str | Path] = None, workers: int = 1, chunk_size: int = 200,
+    evaluator: str = "durable",
 ) -> Iterator[Scored]:
     """Score records in input order, in this process (``workers=1``) or in a pool of worker processes.
 
-    The rules are loaded once per process from ``rules_dir`` (default: the bundled rules).
+    The rules are loaded once per process from ``rules_dir`` (default: the bundled rules);
+    ``evaluator`` is ``durable`` (the engine) or ``reference`` (plain Python, for comparison).
     Stopping the iteration early (or an interrupt) stops the pool.
     """
     folder = str(rules_dir) if rules_dir is not None else None
     if workers <= 1:
-        assessor = process_assessor(folder)
+        assessor = process_assessor(folder, evaluator)
         for record in records:
             yield score_record(assessor, record)
         return
     context = multiprocessing.get_context("spawn" if os.name != "posix" else "forkserver")
-    pool = context.Pool(workers, initializer=_init_worker, initargs=(folder,))
+    pool = context.Pool(workers, initializer=_init_worker, initargs=(folder, evaluator))
     try:
-        jobs = ((folder, chunk) for chunk in _chunks(records, chunk_size))
+        jobs = ((folder, evaluator, chunk) for chunk in _chunks(records, chunk_size))
         for scored_chunk in pool.imap(_score_chunk, jobs):
             yield from scored_chunk
         pool.close()

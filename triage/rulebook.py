@@ -162,6 +162,34 @@ class RuleBase:
         return {rule.id: compile_condition(rule.when) for rule in self.rules}
 
     @cached_property
+    def findings_read(self) -> dict[str, tuple[str, ...]]:
+        """The findings each rule reads, by rule id."""
+        return {rule.id: tuple(findings_read(rule.when)) for rule in self.rules}
+
+    @cached_property
+    def answers_behind(self) -> dict[str, frozenset[str]]:
+        """Every case field each rule depends on, directly or through the findings it reads, by rule id."""
+        asserting: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            if rule.asserts:
+                asserting.setdefault(rule.asserts, []).append(rule)
+        result: dict[str, frozenset[str]] = {}
+
+        def behind(rule: Rule) -> frozenset[str]:
+            # Findings form no cycles (checked on load), so the recursion ends.
+            if rule.id not in result:
+                fields = set(fields_read(rule.when))
+                for finding in self.findings_read[rule.id]:
+                    for source in asserting.get(finding, ()):
+                        fields |= behind(source)
+                result[rule.id] = frozenset(fields)
+            return result[rule.id]
+
+        for rule in self.rules:
+            behind(rule)
+        return result
+
+    @cached_property
     def consumed_findings(self) -> frozenset[str]:
         """Findings that some rule reads (only these need to reach the engine)."""
         return frozenset(f for rule in self.rules for f in findings_read(rule.when))
