@@ -205,3 +205,23 @@ def test_interrupt_leaves_no_partial_output(tmp_path: Path) -> None:
     assert proc.returncode == 130, err
     assert out.read_text() == "previous good output\n"
     assert sorted(os.listdir(tmp_path)) == ["big.jsonl", "out.jsonl"]
+
+
+def test_a_bug_in_one_case_costs_that_case_only(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected exception while assessing one case becomes its error line; the others are scored."""
+    from triage import batch
+
+    real = Assessor.assess
+
+    def flaky(self: Assessor, case):  # noqa: ANN001
+        if case.id == "claudication.fires":
+            raise ZeroDivisionError("boom")
+        return real(self, case)
+
+    monkeypatch.setattr(Assessor, "assess", flaky)
+    batch._assessors.clear()
+    lines = [json.loads(s.json_line) for s in score_records(read_records([str(corpus)]), workers=1)]
+    batch._assessors.clear()
+    assert {line["case_id"]: line.get("error") for line in lines}["claudication.fires"] == \
+        "internal error: ZeroDivisionError: boom"
+    assert sum("urgency" in line for line in lines) == len(GOOD_IDS) - 1

@@ -101,3 +101,26 @@ def test_choice_errors_suggest_the_right_value(tmp_path: Path) -> None:
         "field 'region': 'Lumbar' is not one of 'lumbar', 'cervical' or 'thoracic' (did you mean 'lumbar'?)",
         "field 'weakness': expected one of 'none', 'stable' or 'progressive', got a yes/no answer (true)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("huge.json", '{"age": ' + "9" * 5000 + "}", "not valid JSON: a number has too many digits"),
+        ("deep.json", "[" * 100_000 + "]" * 100_000, "not valid JSON: nested too deeply"),
+        ("huge.yaml", "age: " + "9" * 5000 + "\n", "not valid YAML: a number has too many digits"),
+        ("key.yaml", "? [a, b]\n: 1\n", "not valid YAML: line 1, column 3: a key must be a name, not a list or mapping"),
+        ("surrogate.json", '{"id": "\\ud800"}', "field 'id': contains an invalid character (a lone surrogate)"),
+    ],
+)
+def test_pathological_input_is_a_case_error(tmp_path: Path, name: str, content: str, problem: str) -> None:
+    """Huge numbers, deep nesting, unhashable keys and invalid characters are reported, never a crash."""
+    path = tmp_path / name
+    path.write_text(content)
+    assert problems_of(path) == (f"{path}: cannot read this case", [problem])
+
+
+def test_yaml_merge_keys_work(tmp_path: Path) -> None:
+    """A YAML merge key (<<) merges answers instead of failing."""
+    (tmp_path / "m.yaml").write_text("<<: {age: 40, region: lumbar}\nfever: true\n")
+    assert load_case(tmp_path / "m.yaml").answers() == {"age": 40, "region": "lumbar", "fever": True}

@@ -84,3 +84,41 @@ def test_python_dash_m() -> None:
     proc = subprocess.run([sys.executable, "-m", "triage", "assess", str(EXAMPLE), "--format", "json"],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0 and json.loads(proc.stdout)["urgency"] == "emergency"
+
+
+def test_a_rule_durable_rules_cannot_compile_is_located(tmp_path: Path) -> None:
+    """A condition too large for durable_rules is a located rule-base problem (exit 1), not a crash."""
+    import shutil
+
+    from triage.rulebook import bundled_rules_dir
+
+    folder = tmp_path / "rules"
+    shutil.copytree(bundled_rules_dir(), folder)
+    tests = "".join(f"\n        - {{field: {name}, in: [stable, progressive], or_unknown: true}}"
+                    if name == "weakness" else f"\n        - {{field: {name}, is: true, or_unknown: true}}"
+                    for name in ["weakness", "fever", "night_pain", "foot_drop", "dysphagia", "torticollis",
+                                 "claudication", "osteoporosis", "minor_trauma", "iv_drug_use", "cancer_history",
+                                 "limb_numbness", "gait_unsteady", "hand_clumsiness", "bowel_change"] * 3)
+    (folder / "big.yaml").write_text(f"""rules:
+  - id: too-big
+    criterion: S3
+    title: t
+    when:
+      all:{tests}
+    urgency: soon
+    source: seed-000
+""")
+    result = run("check", "--rules", str(folder))
+    assert result.exit_code == 1, result.output
+    assert "big.yaml: rule 'too-big': durable_rules cannot compile this condition" in result.output
+
+
+def test_an_unexpected_error_exits_3(monkeypatch) -> None:
+    """A bug anywhere becomes exit 3 with a request to report it, never a bare traceback or exit 1."""
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr("triage.assessment.Assessor.assess", broken)
+    result = run("assess", str(EXAMPLE))
+    assert result.exit_code == 3
+    assert "triage: internal error: ZeroDivisionError: boom" in result.output and "please report" in result.output

@@ -32,7 +32,7 @@ def _value(name: str) -> st.SearchStrategy[Any]:
 # Mostly "no" answers, as real cases are: otherwise nearly every random case is an emergency.
 _mostly_no = {name: (st.booleans().filter(lambda b: not b) | st.booleans()) if d.kind == "yes_no" else _value(name)
               for name, d in DOMAINS.items()}
-complete_cases = st.fixed_dictionaries({name: st.one_of(_mostly_no[name], _mostly_no[name]) for name in DOMAINS})
+complete_cases = st.fixed_dictionaries(dict(_mostly_no))
 partial_cases = st.fixed_dictionaries({}, optional=dict(_mostly_no))
 any_cases = complete_cases | partial_cases
 
@@ -111,3 +111,25 @@ def test_deterministic_and_isolated(assessor: Assessor, answers: dict[str, Any],
     first = assessor.assess_answers(answers, "c").model_dump_json()
     assessor.assess_answers(other, "other")
     assert assessor.assess_answers(answers, "c").model_dump_json() == first
+
+
+def _answers_for(name: str) -> list[Any]:
+    domain = DOMAINS[name]
+    if domain.kind == "yes_no":
+        return [True, False]
+    if domain.kind == "choice":
+        return list(domain.choices)
+    return _THRESHOLDS[name]
+
+
+@SETTINGS
+@given(answers=partial_cases, data=st.data())
+def test_a_blank_is_never_lower_than_every_answer(assessor: Assessor, answers: dict[str, Any],
+                                                  data: st.DataObject) -> None:
+    """Leaving a question blank gives at least the lowest level that any answer to it would give."""
+    blanks = sorted(set(DOMAINS) - set(answers) - {"sex"})
+    if not blanks:
+        return
+    field = data.draw(st.sampled_from(blanks))
+    lowest = min(rank(assessor, {**answers, field: value}) for value in _answers_for(field))
+    assert rank(assessor, answers) >= lowest, field

@@ -32,8 +32,9 @@ def test_readme_quickstart_has_two_commands() -> None:
 
 
 @pytest.mark.parametrize(("command", "expected"), TRANSCRIPTS, ids=[c for c, _ in TRANSCRIPTS])
-def test_readme_transcripts_are_true(command: str, expected: str) -> None:
-    """Each transcript in the README is exactly what the command prints."""
+def test_readme_transcripts_are_true(command: str, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each transcript in the README is exactly what the command prints, run from the repository root."""
+    monkeypatch.chdir(ROOT)
     args = shlex.split(command)
     assert args[0] == "triage"
     result = CliRunner().invoke(cli, args[1:], catch_exceptions=False)

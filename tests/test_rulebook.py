@@ -182,7 +182,51 @@ def test_a_test_for_no_must_say_what_unknown_means(tmp_path: Path) -> None:
         ("{field: ces_symptoms_worsening, is: false, or_unknown: true}", "{field: ces_symptoms_worsening, is: false}"),
     ]})
     assert problems(folder) == [
-        "urgent.yaml: rule 'ces-longstanding-stable': when: field 'ces_symptoms_worsening' is tested for 'no' "
-        "without saying what an unknown answer means (add or_unknown: true, or or_unknown: false with a note "
-        "saying why)",
+        "urgent.yaml: rule 'ces-longstanding-stable': when: field 'ces_symptoms_worsening': the test holds for a "
+        "less severe answer but not for an unknown one; add or_unknown: true (or test the more severe answers)",
+    ]
+
+
+def test_null_operands_and_empty_lists_are_refused(tmp_path: Path) -> None:
+    """A comparison with a null value or an empty 'in' is a schema error, not a silent never-true test."""
+    folder = broken_copy(tmp_path, {"soon.yaml": [
+        ("{field: duration_days, gt: 7}", "{field: duration_days, gt: null}"),
+        ("{field: pain_trend, in: [stable, worsening]}", "{field: pain_trend, in: []}"),
+    ]})
+    assert problems(folder) == [
+        "soon.yaml: rule 'pain-beyond-a-week': when.all[0]: 'gt' needs a value, not null",
+        "soon.yaml: rule 'pain-beyond-a-week': when.all[1].in: must not be empty",
+    ]
+
+
+def test_engine_names_cannot_be_rule_ids(tmp_path: Path) -> None:
+    """Ids starting with '_' are the engine's own (its catch-all rule), so a rule cannot take one."""
+    folder = broken_copy(tmp_path, {"soon.yaml": [("  - id: night-pain\n", "  - id: _catch-all\n")]})
+    assert problems(folder) == [
+        "soon.yaml: rule '_catch-all': id: '_catch-all' does not match the pattern ^[a-z0-9][a-z0-9-]*$",
+    ]
+
+
+def test_yml_rule_files_are_read(tmp_path: Path) -> None:
+    """A rule file named *.yml is part of the rule base like *.yaml."""
+    folder = broken_copy(tmp_path, {})
+    (folder / "soon.yaml").rename(folder / "soon.yml")
+    assert len(load_rulebase(folder).rules) == len(load_rulebase().rules)
+
+
+def test_a_test_that_would_hide_a_blank_answer_is_refused(tmp_path: Path) -> None:
+    """Tests holding for a less severe answer but not for an unknown one are refused, also through 'not'."""
+    folder = broken_copy(tmp_path, {"soon.yaml": [
+        ("{field: night_pain, is: true}", "{not: {field: night_pain, is: true, or_unknown: true}}"),
+        ("{field: duration_days, gt: 7}", "{field: duration_days, lt: 7}"),
+        ("{field: pain_trend, in: [stable, worsening]}", "{field: pain_trend, is: improving}"),
+    ]})
+    suffix = "; add or_unknown: true (or test the more severe answers)"
+    assert problems(folder) == [
+        "soon.yaml: rule 'night-pain': when: field 'night_pain': the test holds for a less severe answer but not "
+        "for an unknown one" + suffix,
+        "soon.yaml: rule 'pain-beyond-a-week': when: field 'duration_days': only 'more than' tests are safe on a "
+        "number whose worst value is the largest" + suffix,
+        "soon.yaml: rule 'pain-beyond-a-week': when: field 'pain_trend': the test holds for a less severe answer "
+        "but not for an unknown one" + suffix,
     ]

@@ -87,9 +87,7 @@ class Assessor:
 
     def assess_answers(self, answers: dict[str, Any], case_id: Optional[str] = None) -> Assessment:
         """The assessment of known answers (already validated; unknown answers absent)."""
-        chain = self.evaluator.chain(answers)
-        rules = [self.rulebase.rule(rule_id) for rule_id in sorted(chain.fired, key=self._order.__getitem__)]
-        because_of = self._finding_explainer(rules, answers, chain)
+        chain, rules, because_of = self._derive(answers)
         level_rules = [rule for rule in rules if rule.urgency]
         level = max((rule.urgency for rule in level_rules), key=URGENCY_RANK.__getitem__, default="self_care")
         reasons = [
@@ -135,6 +133,12 @@ class Assessor:
             fired_rules=[rule.id for rule in rules],
         )
 
+    def _derive(self, answers: dict[str, Any]) -> tuple[ChainResult, list[Rule], dict[str, dict[str, Any]]]:
+        """Chain the answers: the result, the fired rules in rule-base order, and the answers behind each finding."""
+        chain = self.evaluator.chain(answers)
+        rules = [self.rulebase.rule(rule_id) for rule_id in sorted(chain.fired, key=self._order.__getitem__)]
+        return chain, rules, self._finding_explainer(rules, answers, chain)
+
     def _finding_explainer(self, rules: list[Rule], answers: dict[str, Any], chain: ChainResult) -> dict[str, dict[str, Any]]:
         """The answers behind each finding: the union of the explanations of the rules that asserted it."""
         asserting: dict[str, list[Rule]] = {}
@@ -170,11 +174,9 @@ class Assessor:
         if all(name in answers for name in self.rulebase.fields_read):
             return missing_required, missing_required  # nothing unanswered that a rule reads
         worst = worst_case(answers)
-        chain = self.evaluator.chain(worst)
-        rules = [self.rulebase.rule(rule_id) for rule_id in sorted(chain.fired, key=self._order.__getitem__)]
-        because_of = self._finding_explainer(rules, worst, chain)
+        chain, rules, because_of = self._derive(worst)
         raise_, change = set(missing_required), set(missing_required)
-        unanswered = {name for name in worst if name not in answers}
+        unanswered = set(DOMAINS).difference(answers)  # including those worst_case leaves unknown
         at_floor = URGENCY_RANK[level] >= URGENCY_RANK[FLOOR]
         for rule in rules:
             if not rule.urgency or not (self._answers_behind[rule.id] & unanswered):

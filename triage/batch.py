@@ -51,10 +51,13 @@ def score_record(assessor: Assessor, record: Record) -> Scored:
         case = to_case(record)
     except CaseError as exc:
         return error_line(exc.case_id or record.default_id, record.source, "; ".join(exc.problems))
+    except Exception as exc:  # noqa: BLE001 - a bug must cost one case, never the batch
+        return error_line(record.default_id, record.source, f"internal error: {type(exc).__name__}: {exc}")
     try:
         assessment = assessor.assess(case)
-    except EngineError as exc:  # a bug, reported on the case's line rather than losing the batch
-        return error_line(case.id, record.source, f"internal error: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a bug must cost one case, never the batch
+        detail = str(exc) if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
+        return error_line(case.id, record.source, f"internal error: {detail}")
     data = assessment.model_dump(mode="json")
     data["source"] = record.source
     return Scored(

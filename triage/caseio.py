@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from .errors import CaseError
 from .models import Case
-from .validation import SyntaxProblem, format_location, located_messages, parse_by_suffix
+from .validation import SyntaxProblem, format_location, has_lone_surrogate, located_messages, parse_by_suffix
 
 STDIN = "-"
 
@@ -40,6 +40,10 @@ def case_from_data(data: Any, source: str, default_id: Optional[str] = None) -> 
             [f"a case is a mapping of question names to answers, but the file holds {kind}"],
             case_id=default_id,
         )
+    bad_text = [f"field '{key}': contains an invalid character (a lone surrogate)" for key, value in data.items()
+                if isinstance(value, str) and has_lone_surrogate(value) or isinstance(key, str) and has_lone_surrogate(key)]
+    if bad_text:
+        raise CaseError(f"{source}: cannot read this case", bad_text, case_id=default_id)
     case_id = data["id"] if isinstance(data.get("id"), str) else default_id
     case_label = f" (case '{data['id']}')" if isinstance(data.get("id"), str) else ""
     try:

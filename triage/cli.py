@@ -31,6 +31,10 @@ def _run(action: Callable[[], Any]) -> None:
     except KeyboardInterrupt:
         click.echo("triage: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into exit 3
+        click.echo(f"triage: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("This is a bug in triage; please report it with the command and input that caused it.", err=True)
+        sys.exit(3)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -7,7 +7,6 @@ A condition is a tree of ``all`` / ``any`` / ``not`` over two kinds of leaf:
   unless the test says ``or_unknown: true`` (the cautious reading of "unknown is not no");
 - a finding: ``{finding: suspected_cauda_equina}``, true when some rule asserted it.
 
-This module gives the meaning (``evaluate``) and the explanation (``explain``) of a condition.
 The durable_rules engine compiles the same trees in ``engine.py``; comparing the two on random
 cases is the test oracle.
 """
@@ -44,7 +43,7 @@ class FieldTest(BaseModel):
     field: StrictStr
     is_: Optional[Scalar] = Field(None, alias="is")
     ne: Optional[Scalar] = None
-    in_: Optional[tuple[Scalar, ...]] = Field(None, alias="in")
+    in_: Optional[tuple[Scalar, ...]] = Field(None, alias="in", min_length=1)
     lt: Optional[StrictInt] = None
     lte: Optional[StrictInt] = None
     gt: Optional[StrictInt] = None
@@ -61,6 +60,8 @@ class FieldTest(BaseModel):
             raise ValueError(
                 f"a field test needs exactly one of {', '.join(OPERATORS)}; got {', '.join(given) or 'none'}"
             )
+        if getattr(self, {"is": "is_", "in": "in_"}.get(given[0], given[0])) is None:
+            raise ValueError(f"'{given[0]}' needs a value, not null")
         if self.or_unknown and given[0] == "unknown":
             raise ValueError("or_unknown makes no sense with 'unknown'")
         # Evaluated for every leaf of every rule on every case: computed once here.
@@ -116,23 +117,29 @@ class NotOf(BaseModel):
     not_: "Condition" = Field(alias="not")
 
 
+#: Discriminator tags of the node kinds; they appear in pydantic error locations and are
+#: dropped from messages, so they must not clash with any key a rule file uses.
+NODE_TAGS = ("all-of", "any-of", "not-of", "finding-test", "field-test")
+
+
 def _node_kind(value: Any) -> str:
     if isinstance(value, BaseModel):
-        return {AllOf: "all", AnyOf: "any", NotOf: "not", FindingTest: "finding"}.get(type(value), "field")
+        kinds = {AllOf: "all-of", AnyOf: "any-of", NotOf: "not-of", FindingTest: "finding-test"}
+        return kinds.get(type(value), "field-test")
     if isinstance(value, dict):
-        for key in ("all", "any", "not", "finding"):
+        for key, tag in (("all", "all-of"), ("any", "any-of"), ("not", "not-of"), ("finding", "finding-test")):
             if key in value:
-                return key
-    return "field"
+                return tag
+    return "field-test"
 
 
 Condition = Annotated[
     Union[
-        Annotated[AllOf, Tag("all")],
-        Annotated[AnyOf, Tag("any")],
-        Annotated[NotOf, Tag("not")],
-        Annotated[FindingTest, Tag("finding")],
-        Annotated[FieldTest, Tag("field")],
+        Annotated[AllOf, Tag("all-of")],
+        Annotated[AnyOf, Tag("any-of")],
+        Annotated[NotOf, Tag("not-of")],
+        Annotated[FindingTest, Tag("finding-test")],
+        Annotated[FieldTest, Tag("field-test")],
     ],
     Discriminator(_node_kind),
 ]
@@ -144,13 +151,25 @@ NotOf.model_rebuild()
 Node = Union[AllOf, AnyOf, NotOf, FindingTest, FieldTest]
 
 
+def children(node: Union[AllOf, AnyOf]) -> tuple[Node, ...]:
+    """The sub-conditions of an ``all`` or ``any``."""
+    return node.all if isinstance(node, AllOf) else node.any  # type: ignore[return-value]
+
+
 Answers = dict[str, Any]
 Findings = Union[set[str], frozenset[str]]
 Explanations = dict[str, dict[str, Any]]
 
 
 class Compiled:
-    """A condition compiled once into plain closures: ``holds`` and ``because`` (see ``evaluate``/``explain``)."""
+    """A condition compiled once into plain closures.
+
+    ``holds(answers, findings)``: whether the condition is true; unknown answers are absent
+    and a comparison on one is false unless the test says ``or_unknown``.
+    ``because(answers, findings, explained)``: the answers that make a true condition true,
+    every true leaf under a true branch, with findings replaced by the answers behind them
+    (``explained``); unknown answers appear as ``None``.
+    """
 
     __slots__ = ("holds", "because")
 
@@ -205,8 +224,8 @@ def compile_condition(node: Node) -> Compiled:
             return {f: answers.get(f) for f in fields} if negated(answers, findings) else {}
 
         return Compiled(negated, not_because)
-    children = [compile_condition(child) for child in (node.all if isinstance(node, AllOf) else node.any)]
-    tests = [child.holds for child in children]
+    compiled = [compile_condition(child) for child in children(node)]
+    tests = [child.holds for child in compiled]
     if isinstance(node, AllOf):
         def holds(answers: Answers, findings: Findings) -> bool:
             return all(test(answers, findings) for test in tests)
@@ -217,28 +236,11 @@ def compile_condition(node: Node) -> Compiled:
     def because(answers: Answers, findings: Findings, explained: Explanations) -> dict[str, Any]:
         result: dict[str, Any] = {}
         if holds(answers, findings):
-            for child in children:
+            for child in compiled:
                 result.update(child.because(answers, findings, explained))
         return result
 
     return Compiled(holds, because)
-
-
-def evaluate(node: Node, answers: Answers, findings: Findings) -> bool:
-    """Whether a condition holds on the answers (unknown answers absent) and the findings asserted so far.
-
-    A comparison on an unknown answer is false unless the test says ``or_unknown``.
-    """
-    return compile_condition(node).holds(answers, findings)
-
-
-def explain(node: Node, answers: Answers, findings: Findings, finding_because: Explanations) -> dict[str, Any]:
-    """The answers that make a true condition true: every true leaf under a true branch.
-
-    Findings are explained by the answers behind them (``finding_because``), so the result
-    always names answers, never only derived findings. Unknown answers appear as ``None``.
-    """
-    return compile_condition(node).because(answers, findings, finding_because)
 
 
 def leaves(node: Node) -> list[Union[FieldTest, FindingTest]]:
@@ -247,8 +249,7 @@ def leaves(node: Node) -> list[Union[FieldTest, FindingTest]]:
         return [node]
     if isinstance(node, NotOf):
         return leaves(node.not_)
-    children = node.all if isinstance(node, AllOf) else node.any
-    return [leaf for child in children for leaf in leaves(child)]
+    return [leaf for child in children(node) for leaf in leaves(child)]
 
 
 def fields_read(node: Node) -> list[str]:
@@ -269,13 +270,23 @@ def negates_finding(node: Node, negated: bool = False) -> bool:
         return False
     if isinstance(node, NotOf):
         return negates_finding(node.not_, not negated)
-    children = node.all if isinstance(node, AllOf) else node.any
-    return any(negates_finding(child, negated) for child in children)
+    return any(negates_finding(child, negated) for child in children(node))
 
 
 __all__ = [
     "AllOf", "AnyOf", "Condition", "FieldTest", "FindingTest", "Node", "NotOf", "NUMERIC_OPERATORS",
-    "OPERATORS", "Compiled", "compile_condition", "evaluate", "explain", "fields_read", "findings_read", "leaves",
-    "negates_finding",
+    "OPERATORS", "Compiled", "NODE_TAGS", "children", "compile_condition", "fields_read", "findings_read", "leaves",
+    "negates_finding", "polarity_leaves",
 ]
 
+
+
+def polarity_leaves(node: Node, negated: bool = False) -> list[tuple[FieldTest, bool]]:
+    """Every field test with whether it sits under an odd number of ``not``."""
+    if isinstance(node, FieldTest):
+        return [(node, negated)]
+    if isinstance(node, FindingTest):
+        return []
+    if isinstance(node, NotOf):
+        return polarity_leaves(node.not_, not negated)
+    return [pair for child in children(node) for pair in polarity_leaves(child, negated)]

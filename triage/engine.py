@@ -29,13 +29,13 @@ import json
 from typing import Any, Optional
 
 from .chaining import ChainResult
-from .conditions import AllOf, AnyOf, FieldTest, FindingTest, Node, NotOf, fields_read
-from .errors import EngineError
+from .conditions import AllOf, FieldTest, FindingTest, Node, NotOf, children, findings_read
+from .errors import EngineError, RuleBaseError
 from .rulebook import RuleBase
 
 import durable_rules_engine as _core  # noqa: E402,I001 - durable_rules' C core (package durable-rules)
 
-CATCH_ALL = "triage-catch-all"
+CATCH_ALL = "_catch-all"  # rule ids cannot start with "_" (rulebook.ID_PATTERN)
 _LOWEST_PRIORITY = 65535  # pri is an unsigned short; lowest value runs first
 _NEGATED = {"is": "ne", "ne": "is", "lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt"}
 _DURABLE_OPS = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
@@ -82,19 +82,8 @@ def field_expression(node: Node, negate: bool = False) -> dict[str, Any]:
         return field_expression(node.not_, not negate)
     if isinstance(node, FindingTest):
         raise ValueError("findings are matched as separate facts, not inside a field expression")
-    children = node.all if isinstance(node, AllOf) else node.any
     conjunction = isinstance(node, AllOf) != negate
-    return _join("$and" if conjunction else "$or", [field_expression(c, negate) for c in children])
-
-
-def _has_finding(node: Node) -> bool:
-    if isinstance(node, FindingTest):
-        return True
-    if isinstance(node, FieldTest):
-        return False
-    if isinstance(node, NotOf):
-        return _has_finding(node.not_)
-    return any(_has_finding(c) for c in (node.all if isinstance(node, AllOf) else node.any))
+    return _join("$and" if conjunction else "$or", [field_expression(c, negate) for c in children(node)])
 
 
 def _and(a: Expr, b: Expr) -> Expr:
@@ -105,7 +94,7 @@ def _and(a: Expr, b: Expr) -> Expr:
 
 def disjuncts(node: Node, negate: bool = False) -> list[tuple[Expr, frozenset[str]]]:
     """A condition as alternatives, each a test on the case fact plus findings that must all be present."""
-    if not _has_finding(node):
+    if not findings_read(node):
         return [(field_expression(node, negate), frozenset())]
     if isinstance(node, FindingTest):
         if negate:
@@ -113,32 +102,49 @@ def disjuncts(node: Node, negate: bool = False) -> list[tuple[Expr, frozenset[st
         return [(None, frozenset({node.finding}))]
     if isinstance(node, NotOf):
         return disjuncts(node.not_, not negate)
-    children = node.all if isinstance(node, AllOf) else node.any
     if isinstance(node, AllOf) != negate:
         combined: list[tuple[Expr, frozenset[str]]] = [(None, frozenset())]
-        for child in children:
+        for child in children(node):
             combined = [(_and(e1, e2), f1 | f2) for e1, f1 in combined for e2, f2 in disjuncts(child, negate)]
         return combined
-    return [alt for child in children for alt in disjuncts(child, negate)]
+    return [alt for child in children(node) for alt in disjuncts(child, negate)]
+
+
+def compile_rule(rule_id: str, condition: Node) -> dict[str, dict[str, Any]]:
+    """One rule as durable_rules JSON rules: one per alternative needing findings, named ``<id>#<n>``."""
+    compiled: dict[str, dict[str, Any]] = {}
+    for number, (expr, needed) in enumerate(disjuncts(condition)):
+        case_test: dict[str, Any] = {"t": "case"} if expr is None else {"$and": [{"t": "case"}, expr]}
+        patterns = [{"c": case_test}]
+        patterns += [{f"f{i}": {"$and": [{"t": "finding"}, {"name": name}]}} for i, name in enumerate(sorted(needed))]
+        compiled[f"{rule_id}#{number}"] = {"all": patterns}
+    return compiled
 
 
 def compile_rulebase(rulebase: RuleBase) -> dict[str, dict[str, Any]]:
     """The rule base as a durable_rules JSON ruleset (without actions): ``{name: {"all": [...]}}``.
 
-    A rule whose condition has several alternatives involving findings becomes several
-    durable rules named ``<rule id>#<n>``; the action records the rule id once.
+    The action records each rule id once, however many of its alternatives fire.
     """
     ruleset: dict[str, dict[str, Any]] = {}
     for rule in rulebase.rules:
-        for number, (expr, needed) in enumerate(disjuncts(rule.when)):
-            case_test: dict[str, Any] = {"t": "case"} if expr is None else {"$and": [{"t": "case"}, expr]}
-            patterns = [{"c": case_test}]
-            patterns += [
-                {f"f{i}": {"$and": [{"t": "finding"}, {"name": name}]}} for i, name in enumerate(sorted(needed))
-            ]
-            ruleset[f"{rule.id}#{number}"] = {"all": patterns}
+        ruleset.update(compile_rule(rule.id, rule.when))
     ruleset[CATCH_ALL] = {"all": [{"c": {"t": "case"}}], "pri": _LOWEST_PRIORITY}
     return ruleset
+
+
+def _rules_refused(rulebase: RuleBase) -> list[str]:
+    """The rules durable_rules cannot compile on their own, each located by file and id."""
+    problems = []
+    for item in rulebase.located:
+        probe = compile_rule(item.rule.id, item.rule.when)
+        probe[CATCH_ALL] = {"all": [{"c": {"t": "case"}}]}
+        try:
+            _core.delete_ruleset(_core.create_ruleset(f"probe{next(_ruleset_numbers)}", json.dumps(probe)))
+        except Exception as exc:  # noqa: BLE001 - the C core raises plain errors with a code
+            problems.append(f"{item.file}: rule '{item.rule.id}': durable_rules cannot compile this condition "
+                            f"({exc}); simplify it or split it into several rules")
+    return problems
 
 
 class DurableEngine:
@@ -157,13 +163,23 @@ class DurableEngine:
         self.ruleset_name = f"triage{next(_ruleset_numbers)}"
         self._asserts = {rule.id: rule.asserts for rule in rulebase.rules}
         self._consumed = rulebase.consumed_findings
-        self._answer_fields = frozenset(f for rule in rulebase.rules for f in fields_read(rule.when))
+        self._answer_fields = frozenset(rulebase.fields_read)
         self._sid = itertools.count(1)
         definition = json.dumps(compile_rulebase(rulebase))
         try:
-            self._handle = _core.create_ruleset(self.ruleset_name, definition)
-        except Exception as exc:  # the C core reports compile problems as plain exceptions
+            self._handle: Optional[int] = _core.create_ruleset(self.ruleset_name, definition)
+        except Exception as exc:  # the C core reports compile problems as plain exceptions with a code
+            located = _rules_refused(rulebase)
+            if located:
+                raise RuleBaseError(f"rule base {rulebase.folder}: durable_rules refuses {len(located)} rule(s)",
+                                    located) from exc
             raise EngineError(f"durable_rules refused the compiled rule base: {exc}") from exc
+
+    def close(self) -> None:
+        """Free the engine's C memory (durable_rules never frees a ruleset by itself)."""
+        if self._handle is not None:
+            _core.delete_ruleset(self._handle)
+            self._handle = None
 
     def chain(self, answers: dict[str, Any]) -> ChainResult:
         """Run the rules over one case's known answers in a fresh session, deleted afterwards."""
@@ -171,12 +187,15 @@ class DurableEngine:
         fact = {name: value for name, value in answers.items() if name in self._answer_fields}
         fact.update(t="case", sid=sid)
         handle = self._handle
+        if handle is None:
+            raise EngineError("this engine has been closed")
         fired: list[str] = []
         seen: set[str] = set()
         findings: set[str] = set()
         state = None
         try:
-            state = self._checked(_core.assert_fact(handle, json.dumps(fact)), "the case")
+            encoded = json.dumps(fact)
+            state = self._checked(_core.assert_fact(handle, encoded), "the case")
             started = _core.start_action_for_state(handle, state)
             activation = started[1] if started else None
             while activation:
@@ -192,13 +211,15 @@ class DurableEngine:
                             derived = json.dumps({"t": "finding", "name": finding, "sid": sid})
                             self._checked(_core.assert_fact(handle, derived), f"finding {finding}")
                 activation = _core.complete_and_start_action(handle, state)
-        except Exception as exc:
+        except BaseException as exc:
             if state is not None:
                 _abandon(handle, state)
-            raise EngineError(f"durable_rules failed on a case: {type(exc).__name__}: {exc}") from exc
-        finally:
-            # The catch-all rule guarantees an action ran, which delete_state needs (P2).
-            _core.delete_state(handle, sid)
+                _core.delete_state(handle, sid)
+            if isinstance(exc, Exception):
+                raise EngineError(f"durable_rules failed on a case: {type(exc).__name__}: {exc}") from exc
+            raise  # an interrupt stays an interrupt
+        # The catch-all rule guarantees an action ran, which delete_state needs (P2).
+        _core.delete_state(handle, sid)
         return ChainResult(tuple(fired), frozenset(findings))
 
     @staticmethod

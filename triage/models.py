@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Optional
 
+import annotated_types
 from pydantic import BaseModel, ConfigDict, Field
 
 Urgency = Literal["emergency", "urgent", "soon", "routine", "self_care"]
@@ -153,9 +154,8 @@ def _domain(name: str) -> FieldDomain:
     info = Case.model_fields[name]
     annotation = info.annotation
     description = info.description or ""
-    limits = {type(m).__name__: m for m in info.metadata}
-    minimum = limits["Ge"].ge if "Ge" in limits else None
-    maximum = limits["Le"].le if "Le" in limits else None
+    minimum = next((m.ge for m in info.metadata if isinstance(m, annotated_types.Ge)), None)
+    maximum = next((m.le for m in info.metadata if isinstance(m, annotated_types.Le)), None)
     args = getattr(annotation, "__args__", ())
     inner = next((a for a in args if a is not type(None)), annotation)
     if inner is bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from .models import DOMAINS, Assessment
@@ -27,15 +28,13 @@ def answer_text(field: str, value: Any) -> str:
 
 
 def _wrap(text: str, indent: str, first: str | None = None) -> list[str]:
-    import textwrap
-
     return textwrap.wrap(text, WIDTH, initial_indent=first if first is not None else indent,
                          subsequent_indent=indent) or [indent.rstrip()]
 
 
 def render_text(assessment: Assessment, labels: dict[str, str]) -> str:
     """The assessment as readable text; ``labels`` maps each level to its headline label."""
-    a = assessment
+    a = assessment  # read below many times: a short name keeps the layout legible
     lines = [f"Triage assessment{f' of {a.case_id}' if a.case_id else ''}"
              f"  (rules {a.rules_version}, {a.rules_hash[:12]})", ""]
     lines.append(f"  {labels[a.urgency]}")

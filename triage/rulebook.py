@@ -19,14 +19,16 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .conditions import (
-    NUMERIC_OPERATORS, Compiled, Condition, FieldTest, compile_condition, fields_read, findings_read, leaves,
-    negates_finding,
+    COMPARISONS, NODE_TAGS, NUMERIC_OPERATORS, Compiled, Condition, FieldTest, compile_condition, fields_read,
+    findings_read, leaves, negates_finding, polarity_leaves,
 )
 from .errors import RuleBaseError
-from .models import DOMAINS, URGENCY_ORDER, URGENCY_RANK, Urgency
+from .models import DOMAINS, SEVERE_INTEGER_FILL, SEVERITY_ORDER, URGENCY_ORDER, URGENCY_RANK, Urgency
 from .validation import SyntaxProblem, format_location, located_messages, parse_yaml, suggest
 
 META_FILE = "rulebase.yaml"
+RULE_FILE_PATTERNS = ("*.yaml", "*.yml")
+# Rule ids start with a letter or digit: names starting with '_' are the engine's own.
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 FINDING_PATTERN = r"^[a-z][a-z0-9_]*$"
 
@@ -138,7 +140,6 @@ class RuleBase:
     located: tuple[LocatedRule, ...]
     content_hash: str
     folder: str = ""
-    _index: dict[str, Rule] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def version(self) -> str:
@@ -150,10 +151,12 @@ class RuleBase:
         """All rules in file order (files sorted by name)."""
         return tuple(item.rule for item in self.located)
 
+    @cached_property
+    def _index(self) -> dict[str, Rule]:
+        return {rule.id: rule for rule in self.rules}
+
     def rule(self, rule_id: str) -> Rule:
         """The rule with this id."""
-        if not self._index:
-            self._index.update({r.id: r for r in self.rules})
         return self._index[rule_id]
 
     @cached_property
@@ -222,7 +225,7 @@ def _read(folder: Path) -> tuple[dict[str, str], list[str]]:
     if not folder.is_dir():
         return {}, [f"{folder}: not a folder of rule files"]
     texts = {}
-    for path in sorted(folder.glob("*.yaml")):
+    for path in sorted(p for pattern in RULE_FILE_PATTERNS for p in folder.glob(pattern)):
         try:
             texts[path.name] = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -249,10 +252,12 @@ def _validate(model: type[BaseModel], data: Any, file: str, label: str = "") -> 
         return model.model_validate(data), []
     except ValidationError as exc:
         problems = []
-        for loc, reason in located_messages(exc, skip=("all", "any", "not", "finding", "field")):
+        for loc, reason in located_messages(exc, skip=NODE_TAGS):
+            if reason == "must not be empty" and _value_at(data, loc):
+                continue  # pydantic's echo on a list whose items failed: the items' own errors say why
             if loc and reason.startswith("unknown field"):
                 reason = f"unknown key{suggest(str(loc[-1]), _KNOWN_KEYS)}"
-            parts = [file, label, format_location(_readable_loc(loc, data, loc))]
+            parts = [file, label, format_location(loc)]
             problems.append(": ".join(p for p in parts if p) + f": {reason}")
         return None, problems
 
@@ -272,25 +277,13 @@ def _rule_file(data: Any, file: str) -> tuple[list["LocatedRule"], list[str]]:
     return located, problems
 
 
-def _readable_loc(where: tuple[Any, ...], data: Any, full: tuple[Any, ...]) -> tuple[Any, ...]:
-    # The discriminator tags were skipped; put the combinator names back for the reader.
-    node: Any = data
-    readable: list[Any] = []
-    offset = len(full) - len(where)
-    for part in full[:offset]:
-        node = node[part] if isinstance(node, (dict, list)) and _has(node, part) else None
-    for part in where:
-        if isinstance(part, int) and isinstance(node, dict):
-            key = next((k for k in ("all", "any") if k in node), None)
-            if key:
-                readable.append(key)
-                node = node[key]
-        if isinstance(node, dict) and part not in node and "not" in node and part != "not":
-            readable.append("not")
-            node = node["not"]
-        readable.append(part)
-        node = node[part] if isinstance(node, (dict, list)) and _has(node, part) else None
-    return tuple(readable)
+def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
+    """The raw value at a location, or None when the location does not exist."""
+    for part in loc:
+        if not isinstance(data, (dict, list)) or not _has(data, part):
+            return None
+        data = data[part]
+    return data
 
 
 def _has(node: Any, part: Any) -> bool:
@@ -299,9 +292,36 @@ def _has(node: Any, part: Any) -> bool:
     return isinstance(part, int) and 0 <= part < len(node)
 
 
-def _tests_for_no(test: FieldTest) -> bool:
-    op, value = test.operator, test.value
-    return (op == "is" and value is False) or (op == "ne" and value is True) or (op == "in" and False in value)
+_NEGATED_OPERATOR = {"lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt"}
+
+
+def _polarity_problem(test: FieldTest, negated: bool) -> Optional[str]:
+    """Why a test could let a blank answer come out lower than every answer would, if it could.
+
+    The completeness test fills each unanswered question with its most severe answer, which
+    finds everything a blank could hide only if every test holds for more severe answers
+    whenever it holds for less severe ones, or else holds for an unknown answer too.
+    """
+    domain = DOMAINS[test.field]
+    holds_if_unknown = test.or_unknown != negated
+    if test.operator == "unknown":
+        return None if test.unknown != negated else "the test holds only once the question is answered"
+    if holds_if_unknown:
+        return None
+    if domain.kind == "yes_no" or test.field in SEVERITY_ORDER:
+        order = (False, True) if domain.kind == "yes_no" else SEVERITY_ORDER[test.field]
+        compare = COMPARISONS[test.operator]
+        holding = [compare(value, test.value) != negated for value in order]
+        if holding != sorted(holding):  # true for a less severe answer, false for a more severe one
+            return "the test holds for a less severe answer but not for an unknown one"
+        return None
+    if domain.kind == "integer":
+        operator = _NEGATED_OPERATOR.get(test.operator, test.operator) if negated else test.operator
+        if test.field not in SEVERE_INTEGER_FILL:
+            return "an unknown answer is left unknown by the completeness test, so the test must hold for it"
+        if operator not in ("gt", "gte"):
+            return "only 'more than' tests are safe on a number whose worst value is the largest"
+    return None
 
 
 def _field_test_problems(test: FieldTest) -> list[str]:
@@ -311,10 +331,7 @@ def _field_test_problems(test: FieldTest) -> list[str]:
     op, value = test.operator, test.value
     if op == "unknown":
         return []
-    if domain.kind == "yes_no" and _tests_for_no(test) and "or_unknown" not in test.model_fields_set:
-        # Unknown is not no: a blank answer must not silently switch a criterion off.
-        return [f"field '{test.field}' is tested for 'no' without saying what an unknown answer means "
-                "(add or_unknown: true, or or_unknown: false with a note saying why)"]
+
     if op in NUMERIC_OPERATORS:
         if domain.kind != "integer":
             kind = {"yes_no": "a yes/no", "choice": "a choice", "text": "a text"}[domain.kind]
@@ -349,6 +366,12 @@ def _cross_checks(meta: RuleBaseMeta, located: list[LocatedRule], every_rule_val
                     f"{where}: when: finding '{leaf.finding}' is asserted by no rule"
                     f"{suggest(leaf.finding, asserted)}"
                 )
+        for test, negated in polarity_leaves(rule.when):
+            reason = _polarity_problem(test, negated) if test.field in DOMAINS else None
+            if reason:
+                # Unknown is not no: a blank answer must never be safer than every answer.
+                problems.append(f"{where}: when: field '{test.field}': {reason}; add or_unknown: true "
+                                "(or test the more severe answers)")
         if negates_finding(rule.when):
             problems.append(
                 f"{where}: when: a finding under 'not' is not supported "

@@ -15,9 +15,14 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    loader.flatten_mapping(node)  # resolve merge keys (<<: *anchor) before looking for duplicates
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a name, not a list or mapping", key_node.start_mark
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"the key {key!r} appears twice in one mapping", key_node.start_mark
@@ -37,6 +42,8 @@ def parse_yaml(text: str) -> Any:
     """Parse YAML with safe loading only, refusing duplicate keys."""
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except (RecursionError, ValueError, TypeError) as exc:  # too deep, or a number too long to convert
+        raise SyntaxProblem(f"not valid YAML: {_limit_reason(exc)}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -59,6 +66,27 @@ def parse_json(text: str) -> Any:
         return json.loads(text, object_pairs_hook=_unique_pairs)
     except json.JSONDecodeError as exc:
         raise SyntaxProblem(f"not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except SyntaxProblem:
+        raise
+    except (RecursionError, ValueError) as exc:  # too deep, or a number too long to convert
+        raise SyntaxProblem(f"not valid JSON: {_limit_reason(exc)}") from None
+
+
+def _limit_reason(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if "digits" in str(exc):
+        return "a number has too many digits"
+    return str(exc)
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether text holds a lone surrogate (from a JSON escape such as \\ud800), which is not valid Unicode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def parse_by_suffix(text: str, suffix: str) -> Any:
@@ -119,7 +147,7 @@ def describe_error(error: dict[str, Any], known_fields: Iterable[str] = ()) -> s
         return f"expected a mapping of names to values, got {_describe_value(value)}"
     if kind in ("tuple_type", "list_type"):
         return f"expected a list, got {_describe_value(value)}"
-    if kind == "too_short":
+    if kind in ("too_short", "string_too_short"):
         return "must not be empty"
     if kind == "string_pattern_mismatch":
         return f"{_describe_value(value)} does not match the pattern {ctx.get('pattern', '')}"
