@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from triage.batch import default_workers, process_assessor, score_record, score_records  # noqa: E402
 from triage.inputs import read_records  # noqa: E402
 from triage.outputs import LineWriter, atomic_output  # noqa: E402
-from triage.synthetic import random_case_dicts  # noqa: E402
+from triage.synthetic import iter_random_case_dicts  # noqa: E402
 
 
 def _burn(n: int) -> int:
@@ -83,7 +83,7 @@ def rss_mib() -> float:
 
 def write_cases(path: Path, count: int, seed: int) -> None:
     with path.open("w") as handle:
-        for case in random_case_dicts(count, seed):
+        for case in iter_random_case_dicts(count, seed):  # streamed: memory figures are the scorer's
             handle.write(json.dumps(case) + "\n")
 
 

@@ -225,3 +225,15 @@ def test_a_bug_in_one_case_costs_that_case_only(corpus: Path, monkeypatch: pytes
     assert {line["case_id"]: line.get("error") for line in lines}["claudication.fires"] == \
         "internal error: ZeroDivisionError: boom"
     assert sum("urgency" in line for line in lines) == len(GOOD_IDS) - 1
+
+
+def test_large_inputs_are_read_a_line_at_a_time(tmp_path: Path) -> None:
+    """JSON Lines and CSV are streamed: a bad byte costs its own line, and nothing is read ahead."""
+    jsonl = tmp_path / "mixed.jsonl"
+    jsonl.write_bytes(b'{"id": "a", "age": 40}\n{"id": "b", "description": "caf\xe9"}\n{"id": "c", "age": 41}\n')
+    records = read_records([str(jsonl)])
+    first = next(records)
+    assert first.text == '{"id": "a", "age": 40}'
+    rest = list(records)
+    assert rest[0].error == "not UTF-8 text: byte 0xe9 at position 31 cannot be decoded"
+    assert rest[1].text == '{"id": "c", "age": 41}'

@@ -7,13 +7,13 @@ import re
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from triage.assessment import Assessor
 from triage.chaining import ReferenceEvaluator
 from triage.engine import DurableEngine, compile_rulebase
-from triage.errors import CaseError, EngineError
+from triage.errors import CaseError, EngineError, RuleBaseError
 from triage.rulebook import LocatedRule, Rule, RuleBase
 from triage.synthetic import random_answers
 
@@ -134,7 +134,11 @@ def test_random_conditions_compile_to_the_same_meaning(rulebase: RuleBase, first
         {"id": "r-c", "criterion": "S3", "title": "t", "when": third, "urgency": "soon", "source": "seed-000"},
     ]
     test_base = unchecked_rulebase(rules, rulebase)
-    durable, reference = DurableEngine(test_base), ReferenceEvaluator(test_base)
+    try:
+        durable = DurableEngine(test_base)
+    except RuleBaseError:  # too large for durable_rules' expression limit: check reports it, nothing to compare
+        assume(False)
+    reference = ReferenceEvaluator(test_base)
     rng = random.Random(seed)
     try:
         for _ in range(40):

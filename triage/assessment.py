@@ -17,7 +17,7 @@ The safety properties of clinical-criteria.md are enforced here:
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Literal, Optional, Union
+from typing import Any, Callable, Iterable, Literal, Optional, Union
 
 from pydantic import ValidationError
 
@@ -32,6 +32,16 @@ from .validation import located_messages
 #: Fields that must be known for a case below emergency to be complete (safety property 1).
 REQUIRED_FOR_COMPLETE = ("age", "region")
 FLOOR = "soon"
+
+#: Callbacks told of every assessment this process makes (``assess_answers``) or receives from a
+#: worker process (``batch.score_records``): the rule coverage of the pytest plugin. Empty by default.
+OBSERVERS: list[Callable[[Assessment], None]] = []
+
+
+def notify(assessment: Assessment) -> None:
+    """Tell every observer of one assessment."""
+    for observer in OBSERVERS:
+        observer(assessment)
 
 
 def worst_case(answers: dict[str, Any]) -> dict[str, Any]:
@@ -117,7 +127,7 @@ class Assessor:
                 advice += rule.advice
         # What to watch for that would make it an emergency: meaningless once it is one.
         specific_netting = [] if level == "emergency" else [n for r in by_level for n in r.safety_netting]
-        return Assessment(
+        result = Assessment(
             case_id=case_id,
             urgency=level,
             urgency_meaning=level_text.meaning,
@@ -132,6 +142,9 @@ class Assessor:
             rules_hash=self.rulebase.content_hash,
             fired_rules=[rule.id for rule in rules],
         )
+        if OBSERVERS:
+            notify(result)
+        return result
 
     def _derive(self, answers: dict[str, Any]) -> tuple[ChainResult, list[Rule], dict[str, dict[str, Any]]]:
         """Chain the answers: the result, the fired rules in rule-base order, and the answers behind each finding."""

@@ -17,9 +17,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 
-from .assessment import Assessor
+from .assessment import OBSERVERS, Assessor, notify
 from .errors import CaseError, EngineError
 from .inputs import Record, to_case
+from .models import Assessment
 from .rulebook import load_rulebase
 
 
@@ -122,11 +123,22 @@ def score_records(
     try:
         jobs = ((folder, evaluator, chunk) for chunk in _chunks(records, chunk_size))
         for scored_chunk in pool.imap(_score_chunk, jobs):
+            if OBSERVERS:  # assessed in worker processes: told here (in this process they are told by assess)
+                _tell_observers(scored_chunk)
             yield from scored_chunk
         pool.close()
     finally:
         pool.terminate()
         pool.join()
+
+
+def _tell_observers(scored: Iterable[Scored]) -> None:
+    """Tell this process's observers of assessments made in worker processes (error lines have none)."""
+    for item in scored:
+        if item.error is None:
+            data = json.loads(item.json_line)
+            data.pop("source", None)
+            notify(Assessment.model_validate(data))
 
 
 def score_bag(bag: Any, rules_dir: Optional[str | Path] = None) -> Any:

@@ -98,63 +98,74 @@ def read_records(inputs: Iterable[str]) -> Iterator[Record]:
 
 
 def records_of_file(path: Path) -> Iterator[Record]:
-    """The case records of one file; an unreadable file is one error record."""
+    """The case records of one file; an unreadable file is one error record.
+
+    JSON Lines and CSV files are read a line at a time, so their size is not limited by memory.
+    """
     source, suffix = str(path), path.suffix.lower()
     try:
-        text = decode(path.read_bytes())
+        if suffix in LINES_SUFFIXES:
+            yield from _json_lines(path, source, path.stem)
+        elif suffix in CSV_SUFFIXES:
+            yield from _csv_rows(path, source, path.stem)
+        else:
+            yield Record(source, path.stem, text=decode(path.read_bytes()), suffix=suffix)
     except OSError as exc:
         yield Record(source, path.stem, error=f"cannot read: {exc.strerror or exc}")
-        return
     except SyntaxProblem as exc:
         yield Record(source, path.stem, error=str(exc))
-        return
-    if suffix in LINES_SUFFIXES:
-        yield from _json_lines(text, source, path.stem)
-    elif suffix in CSV_SUFFIXES:
-        yield from _csv_rows(text, source, path.stem)
-    else:
-        yield Record(source, path.stem, text=text, suffix=suffix)
 
 
-def _json_lines(text: str, source: str, stem: str) -> Iterator[Record]:
-    lines = text.splitlines()
-    if not any(line.strip() for line in lines):
+def _json_lines(path: Path, source: str, stem: str) -> Iterator[Record]:
+    seen_any = False
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if not raw.strip():
+                continue
+            seen_any = True
+            where, default_id = f"{source}:{number}", f"{stem}:{number}"
+            try:
+                yield Record(where, default_id, text=decode(raw.rstrip(b"\r\n")), suffix=".jsonl")
+            except SyntaxProblem as exc:  # one badly encoded line costs that line only
+                yield Record(where, default_id, error=str(exc))
+    if not seen_any:
         yield Record(source, stem, error="the file is empty")
-        return
-    for number, line in enumerate(lines, 1):
-        if line.strip():
-            yield Record(f"{source}:{number}", f"{stem}:{number}", text=line, suffix=".jsonl")
 
 
-def _csv_rows(text: str, source: str, stem: str) -> Iterator[Record]:
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        yield Record(source, stem, error=f"not valid CSV: {exc}")
-        return
-    if not header or not any(cell.strip() for cell in header):
-        yield Record(source, stem, error="the file is empty (a CSV file needs a header row of field names)")
-        return
-    columns = [cell.strip() for cell in header]
-    number = 1
-    while True:
+def _csv_rows(path: Path, source: str, stem: str) -> Iterator[Record]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        number = 1
         try:
-            row = next(reader)
-        except StopIteration:
+            header = next(reader, None)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            yield Record(source, stem, error=f"not valid CSV: {exc}")
             return
-        except csv.Error as exc:
+        if not header or not any(cell.strip() for cell in header):
+            yield Record(source, stem, error="the file is empty (a CSV file needs a header row of field names)")
+            return
+        columns = [cell.strip() for cell in header]
+        while True:
             number += 1
-            yield Record(f"{source}:row {number}", f"{stem}:row {number}", error=f"not valid CSV: {exc}")
-            continue
-        number += 1
-        if not any(cell.strip() for cell in row):
-            continue
-        where, default_id = f"{source}:row {number}", f"{stem}:row {number}"
-        if len(row) != len(columns):
-            yield Record(where, default_id, error=f"the row has {len(row)} cells but the header has {len(columns)}")
-        else:
-            yield Record(where, default_id, row=dict(zip(columns, row)))
+            where, default_id = f"{source}:row {number}", f"{stem}:row {number}"
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError as exc:  # the decoder cannot resynchronise: the rest is unreadable
+                yield Record(where, default_id, error=f"not UTF-8 text from here on ({exc.reason})")
+                return
+            except csv.Error as exc:
+                yield Record(where, default_id, error=f"not valid CSV: {exc}")
+                continue
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(columns):
+                yield Record(where, default_id, error=f"the row has {len(row)} cells but the header has {len(columns)}")
+            else:
+                yield Record(where, default_id, row=dict(zip(columns, row)))
 
 
 def csv_row_to_data(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:

@@ -67,3 +67,12 @@ def render_text(assessment: Assessment, labels: dict[str, str]) -> str:
         for field in a.unanswered:
             lines += _wrap(f"{DOMAINS[field].description} ({field})", "    ", "  - ")
     return "\n".join(lines) + "\n"
+
+
+def emergency_banner(assessment: Assessment) -> str:
+    """What to do, first and in a few words, when an interview ends in an emergency."""
+    rule = "=" * WIDTH
+    lines = [rule, "  EMERGENCY: PLEASE ACT NOW", ""]
+    lines += _wrap(assessment.urgency_meaning, "  ")
+    lines += _wrap("Do not wait to see if it gets better, and do not drive yourself. The reasons are below.", "  ")
+    return "\n".join([*lines, rule, ""]) + "\n"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -31,6 +31,15 @@ RULE_FILE_PATTERNS = ("*.yaml", "*.yml")
 # Rule ids start with a letter or digit: names starting with '_' are the engine's own.
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 FINDING_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+class Acknowledgment(BaseModel):
+    """An issue that ``triage check``'s verification (triage/verify.py) reports on this rule, intended, and why."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    check: Literal["subsumed", "finding-not-read"]
+    reason: str = Field(min_length=1)
 
 
 class Rule(BaseModel):
@@ -50,6 +59,7 @@ class Rule(BaseModel):
     safety_netting: tuple[str, ...] = ()
     source: str = Field(min_length=1)
     note: Optional[str] = None
+    acknowledge: tuple[Acknowledgment, ...] = ()
 
     @model_validator(mode="after")
     def _has_effect(self) -> "Rule":
@@ -242,7 +252,7 @@ _KNOWN_KEYS = sorted(
     {"all", "any", "not", "finding", "field", "is", "in", "ne", "lt", "lte", "gt", "gte", "unknown", "or_unknown",
      "rules"}
     | set(Rule.model_fields) | set(RuleBaseMeta.model_fields) | set(LevelText.model_fields)
-    | set(IncompleteText.model_fields)
+    | set(IncompleteText.model_fields) | set(Acknowledgment.model_fields)
 )
 
 

@@ -8,7 +8,7 @@ cases exercise the edges of the rules rather than their middles.
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, Iterator
 
 from .models import DOMAINS
 
@@ -39,12 +39,15 @@ def random_answers(rng: random.Random, unknown_rate: float = 0.0, yes_rate: floa
     return answers
 
 
-def random_case_dicts(count: int, seed: int, partial_share: float = 0.5) -> list[dict[str, Any]]:
-    """``count`` random cases as dicts with ids; about ``partial_share`` of them leave questions unknown."""
+def iter_random_case_dicts(count: int, seed: int, partial_share: float = 0.5) -> Iterator[dict[str, Any]]:
+    """``count`` random cases as dicts with ids, one at a time; about ``partial_share`` leave questions unknown."""
     rng = random.Random(seed)
-    cases = []
     for number in range(count):
         unknown_rate = rng.choice((0.05, 0.2, 0.5)) if rng.random() < partial_share else 0.0
         yes_rate = rng.choice((0.01, 0.03, 0.08))
-        cases.append({"id": f"random-{number}", **random_answers(rng, unknown_rate, yes_rate)})
-    return cases
+        yield {"id": f"random-{number}", **random_answers(rng, unknown_rate, yes_rate)}
+
+
+def random_case_dicts(count: int, seed: int, partial_share: float = 0.5) -> list[dict[str, Any]]:
+    """``count`` random cases as a list (see ``iter_random_case_dicts``)."""
+    return list(iter_random_case_dicts(count, seed, partial_share))

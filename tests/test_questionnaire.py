@@ -1,0 +1,146 @@
+"""The questionnaire as data and the pure interview logic: skip logic, next question, Back."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from triage.assessment import Assessor
+from triage.questionnaire import (
+    Logic, QuestionnaireError, answer_options, bundled_questionnaire_path, check_against_rules, load_questionnaire,
+)
+from triage.rulebook import RuleBase
+
+QUESTIONNAIRE = load_questionnaire()
+LOGIC = Logic(QUESTIONNAIRE)
+
+
+def answers_strategy() -> st.SearchStrategy[dict[str, Any]]:
+    """Any answers to any questions, 'not sure' (None) included."""
+    options = {q.id: st.sampled_from([*answer_options(q), None]) if q.type != "number"
+               else st.sampled_from([q.minimum, 1, 5, 10, 15, 16, 40, 70, q.maximum, None]) for q in QUESTIONNAIRE.questions}
+    return st.fixed_dictionaries({}, optional=options)
+
+
+def test_bundled_questionnaire_asks_every_field_the_rules_read(rulebase: RuleBase) -> None:
+    """Every case field a rule reads is asked by some question."""
+    assert check_against_rules(QUESTIONNAIRE, rulebase.fields_read) == []
+
+
+def test_sections_run_in_clinical_order() -> None:
+    """The pain first, then emergency signs, other signs, then history and care."""
+    assert [s.id for s in QUESTIONNAIRE.sections] == ["pain", "emergency-signs", "other-signs", "history"]
+
+
+def test_foot_drop_is_asked_only_with_weakness_and_not_sure_never_hides_it() -> None:
+    """No weakness hides foot drop (implied no); weakness or 'not sure' shows it."""
+    foot_drop = QUESTIONNAIRE.question("foot_drop")
+    assert not LOGIC.is_shown(foot_drop, {"weakness": "none"})
+    assert LOGIC.case_answers({"weakness": "none"})["foot_drop"] is False
+    assert LOGIC.is_shown(foot_drop, {"weakness": "stable"})
+    assert LOGIC.is_shown(foot_drop, {"weakness": None})
+
+
+def test_cauda_equina_duration_is_asked_only_with_a_symptom() -> None:
+    """The duration and worsening of bladder/bowel/saddle symptoms follow a 'yes' (or 'not sure') to one."""
+    days = QUESTIONNAIRE.question("ces_symptoms_days")
+    noes = {name: False for name in ("saddle_numbness", "bladder_change", "urinary_retention",
+                                     "urinary_incontinence", "bowel_change", "sexual_dysfunction")}
+    assert not LOGIC.is_shown(days, noes)
+    assert LOGIC.is_shown(days, {**noes, "bowel_change": True})
+    assert LOGIC.is_shown(days, {**noes, "bowel_change": None})
+
+
+@settings(max_examples=300, deadline=None)
+@given(given_answers=answers_strategy())
+def test_answers_to_hidden_questions_never_reach_the_engine(given_answers: dict[str, Any]) -> None:
+    """Whatever was answered, a question that is not shown contributes only its declared hidden answer."""
+    effective = LOGIC.shown_answers(given_answers)
+    case = LOGIC.case_answers(given_answers)
+    for question in QUESTIONNAIRE.questions:
+        if not LOGIC.is_shown(question, effective):
+            assert case.get(question.id) == question.hidden_answer, question.id
+    pruned = LOGIC.prune(given_answers)
+    assert set(pruned) <= set(given_answers) and LOGIC.case_answers(pruned) == case
+
+
+@settings(max_examples=100, deadline=None)
+@given(given_answers=answers_strategy(), seed=st.integers(0, 1000))
+def test_the_order_of_answering_never_changes_the_result(assessor: Assessor, given_answers: dict[str, Any],
+                                                        seed: int) -> None:
+    """The same answers given in any order reach the engine the same and give the same assessment."""
+    keys = list(given_answers)
+    random.Random(seed).shuffle(keys)
+    shuffled = {key: given_answers[key] for key in keys}
+    assert LOGIC.case_answers(shuffled) == LOGIC.case_answers(given_answers)
+    assert assessor.assess_answers(LOGIC.case_answers(shuffled)) == \
+        assessor.assess_answers(LOGIC.case_answers(given_answers))
+
+
+def test_next_question_and_back() -> None:
+    """Questions come in order; Back withdraws the last answer and asks that question again."""
+    given_answers: dict[str, Any] = {}
+    history: list[str] = []
+    for value in ("lumbar", 40, 3):
+        question = LOGIC.next_question(given_answers)
+        given_answers[question.id] = value
+        history.append(question.id)
+    assert LOGIC.next_question(given_answers).id == "pain_score"
+    given_answers, history, target = LOGIC.back(given_answers, history)
+    assert target == "duration_days" and history == ["region", "age"] and "duration_days" not in given_answers
+    assert LOGIC.next_question(given_answers).id == "duration_days"
+    assert LOGIC.back({}, []) == ({}, [], None)
+
+
+def test_changing_an_answer_drops_answers_that_no_longer_apply() -> None:
+    """Weakness changed to none: the foot-drop answer is dropped and the implied 'no' takes its place."""
+    given_answers = {"weakness": "stable", "foot_drop": True, "weakness_both_legs": False}
+    pruned = LOGIC.prune({**given_answers, "weakness": "none"})
+    assert pruned == {"weakness": "none"}
+    assert LOGIC.case_answers(pruned)["foot_drop"] is False
+
+
+def test_progress_counts_questions_as_things_stand() -> None:
+    """Progress is (answered, shown): a fever adds the four infection questions."""
+    assert LOGIC.progress({}) == (0, 36)
+    assert LOGIC.progress({"fever": True})[1] == 40
+
+
+def broken(tmp_path: Path, old: str, new: str) -> Path:
+    text = bundled_questionnaire_path().read_text()
+    assert old in text, old
+    path = tmp_path / "q.yaml"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(QuestionnaireError) as caught:
+        load_questionnaire(path)
+    return caught.value.problems
+
+
+@pytest.mark.parametrize(("old", "new", "problem"), [
+    ("      - id: age\n", "      - id: agee\n", "q.yaml: question 'agee': not a case field (did you mean 'age'?)"),
+    ("        show_if: {field: weakness, in: [stable, progressive]}\n        hidden_answer: false\n        note: \"Answering",
+     "        show_if: {field: gait_unsteady, is: true}\n        hidden_answer: false\n        note: \"Answering",
+     "q.yaml: question 'weakness_both_legs': show_if reads 'gait_unsteady', which is asked later"),
+    ("          - {value: both_arms, label: \"Yes, into both arms\"}\n", "",
+     "q.yaml: question 'arm_pain': the answer 'both_arms' of the case field is not offered"),
+    ("      - id: gait_worsening\n        text: \"Is your walking getting worse over days or weeks?\"\n        type: yes_no",
+     "      - id: gait_worsening\n        text: \"Is your walking getting worse over days or weeks?\"\n        type: number\n        minimum: 0\n        maximum: 1",
+     "q.yaml: question 'gait_worsening': the case field is yes/no, so the question must be type yes_no"),
+    ("        show_if: {field: region, is: cervical}\n",
+     "        show_if: {all: [{field: age, lt: 10}, {field: age, gt: 60}]}\n",
+     "q.yaml: question 'occipital_headache': never shown (no earlier answers make show_if true)"),
+    ("        type: yes_no\n        show_if: *fever", "        type: yes_no\n        shows_if: *fever",
+     "q.yaml: question 'immunosuppressed': shows_if: unknown key (did you mean 'show_if'?)"),
+])
+def test_questionnaire_problems_are_located(tmp_path: Path, old: str, new: str, problem: str) -> None:
+    """Bad ids, skip logic on later questions, missing answers, wrong types and unreachable questions."""
+    assert problem in problems(broken(tmp_path, old, new))
