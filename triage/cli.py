@@ -68,7 +68,10 @@ def check(rules_dir: Optional[str], questionnaire_file: Optional[str]) -> None:
             raise QuestionnaireError(f"questionnaire {questionnaire.title!r}: {len(never_asked)} problem(s)",
                                      never_asked)
         # never-true, subsumed, findings not read, fields neither read nor asked (triage/verify.py)
-        verify(rulebase, asked_fields=set(questionnaire.index)).raise_for_errors()
+        verified = verify(rulebase, asked_fields=set(questionnaire.index))
+        verified.raise_for_errors()
+        for issue in verified.warnings:
+            click.echo(f"triage: warning: {issue}", err=True)
         files = sorted({item.file for item in rulebase.located})
         click.echo(
             f"rule base OK: {len(rulebase.rules)} rules in {len(files)} files, "
