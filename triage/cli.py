@@ -167,7 +167,7 @@ def interview(answers_file: Optional[str], session_file: str, resume_file: Optio
             save_session,
         )
         from .outputs import atomic_output
-        from .questionnaire import Logic, check_against_rules, load_questionnaire
+        from .questionnaire import Logic, load_questionnaire
         from .render import emergency_banner, render_text
 
         rulebase = load_rulebase(rules_dir)

@@ -9,7 +9,6 @@ that cannot be read never stops the stream: it becomes a record carrying its err
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional

@@ -62,7 +62,10 @@ LEVELS_HIGH_FIRST = tuple(reversed(URGENCY_ORDER))
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(x)) for x in [c, *(r[i] for r in rows)]) for i, c in enumerate(columns)]
-    line = lambda cells: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+
+    def line(cells: list[str]) -> str:  # first column left-aligned, counts right-aligned
+        return "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
     return "\n".join([title, line(columns), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
