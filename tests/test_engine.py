@@ -238,3 +238,14 @@ def test_session_refuses_bad_answers(assessor: Assessor) -> None:
         session.answer("pain", 3)
     assert caught.value.problems == ["field 'pain': not a question"]
     assert session.answers == {}
+
+
+def test_session_replaces_several_answers_at_once(assessor: Assessor) -> None:
+    """After Back several answers change together; the session assesses the new set, refusing bad values."""
+    session = assessor.session()
+    assert session.replace_answers(all_no_answers(bowel_change=True)).urgency == "emergency"
+    assert session.replace_answers(all_no_answers()).urgency == "self_care"
+    with pytest.raises(CaseError) as caught:
+        session.replace_answers({"pain_score": 11, "pain": 1})
+    assert caught.value.problems == ["field 'pain': not a question"]
+    assert session.level == "self_care"

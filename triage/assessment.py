@@ -244,6 +244,21 @@ class Session:
         self._current = None
         return self.assessment()
 
+    def replace_answers(self, answers: dict[str, Any]) -> Assessment:
+        """Make the known answers exactly ``answers`` (several may change at once, e.g. after Back) and assess."""
+        problems = [f"field '{field}': not a question" for field in answers if field not in DOMAINS]
+        if not problems:
+            try:
+                Case.model_validate(answers)
+            except ValidationError as exc:
+                problems = [f"field '{loc[0]}': {reason}" for loc, reason in located_messages(exc, Case.model_fields)]
+        if problems:
+            raise CaseError("answers not accepted", problems)
+        if answers != self._answers:
+            self._answers = dict(answers)
+            self._current = None
+        return self.assessment()
+
     def forget(self, field: str) -> Assessment:
         """Withdraw an answer (it becomes unknown) and return the assessment now."""
         self._answers.pop(field, None)

@@ -64,9 +64,10 @@ def run_interview(logic: Logic, assessor: Assessor, source: AnswerSource, state:
     """Ask until every shown question is answered or the level is an emergency; save after every change."""
     state = state or InterviewState()
     questionnaire = logic.questionnaire
+    session = assessor.session(case_id)  # receives the answers in force after every change
     while True:
         answers = logic.case_answers(state.answers)
-        assessment = assessor.assess_answers(answers, case_id)
+        assessment = session.replace_answers(answers)
         question = logic.next_question(state.answers)
         if assessment.urgency == "emergency" or question is None:
             return InterviewResult(assessment, answers, len(state.answers),
