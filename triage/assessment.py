@@ -100,8 +100,8 @@ class Assessor:
         chain, rules, because_of = self._derive(answers)
         level_rules = [rule for rule in rules if rule.urgency]
         level = max((rule.urgency for rule in level_rules), key=URGENCY_RANK.__getitem__, default="self_care")
-        reasons = [
-            Reason(
+        reasons = [  # built from validated rules: no need to validate again (hot path)
+            Reason.model_construct(
                 rule=rule.id, criterion=rule.criterion, title=rule.title, urgency=rule.urgency,
                 surgical=rule.surgical, because=self._because(rule, answers, chain.findings, because_of),
                 source=rule.source,
@@ -127,7 +127,7 @@ class Assessor:
                 advice += rule.advice
         # What to watch for that would make it an emergency: meaningless once it is one.
         specific_netting = [] if level == "emergency" else [n for r in by_level for n in r.safety_netting]
-        result = Assessment(
+        result = Assessment.model_construct(  # every value below is already of its declared type
             case_id=case_id,
             urgency=level,
             urgency_meaning=level_text.meaning,

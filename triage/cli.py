@@ -70,8 +70,6 @@ def check(rules_dir: Optional[str], questionnaire_file: Optional[str]) -> None:
         # never-true, subsumed, findings not read, fields neither read nor asked (triage/verify.py)
         verified = verify(rulebase, asked_fields=set(questionnaire.index))
         verified.raise_for_errors()
-        for issue in verified.warnings:
-            click.echo(f"triage: warning: {issue}", err=True)
         files = sorted({item.file for item in rulebase.located})
         click.echo(
             f"rule base OK: {len(rulebase.rules)} rules in {len(files)} files, "
@@ -79,6 +77,8 @@ def check(rules_dir: Optional[str], questionnaire_file: Optional[str]) -> None:
         )
         click.echo(f"questionnaire OK: {len(questionnaire.questions)} questions in {len(questionnaire.sections)} "
                    f"sections, version {questionnaire.version}, every field the rules read is asked")
+        for issue in verified.warnings:
+            click.echo(f"triage: warning: {issue}", err=True)
 
     run_command(action)
 

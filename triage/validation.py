@@ -82,6 +82,8 @@ def _limit_reason(exc: BaseException) -> str:
 
 def has_lone_surrogate(text: str) -> bool:
     """Whether text holds a lone surrogate (from a JSON escape such as \\ud800), which is not valid Unicode."""
+    if text.isascii():
+        return False
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
