@@ -231,21 +231,20 @@ class Session:
 
     def answer(self, field: str, value: Any) -> Assessment:
         """Record one answer (``None`` means "not sure": unknown) and return the assessment now."""
-        if field not in DOMAINS:
-            raise CaseError(f"answer to '{field}' not accepted", [f"field '{field}': not a question"])
         if value is None:
             return self.forget(field)
-        try:
-            Case.model_validate({field: value})
-        except ValidationError as exc:
-            problems = [f"field '{field}': {reason}" for _, reason in located_messages(exc, Case.model_fields)]
-            raise CaseError(f"answer to '{field}' not accepted", problems) from None
-        self._answers[field] = value
-        self._current = None
-        return self.assessment()
+        return self.replace_answers({**self._answers, field: value}, f"answer to '{field}' not accepted")
 
-    def replace_answers(self, answers: dict[str, Any]) -> Assessment:
-        """Make the known answers exactly ``answers`` (several may change at once, e.g. after Back) and assess."""
+    def forget(self, field: str) -> Assessment:
+        """Withdraw an answer (it becomes unknown) and return the assessment now."""
+        return self.replace_answers({k: v for k, v in self._answers.items() if k != field},
+                                    f"answer to '{field}' not accepted")
+
+    def replace_answers(self, answers: dict[str, Any], summary: str = "answers not accepted") -> Assessment:
+        """Make the known answers exactly ``answers`` (several may change at once, e.g. after Back) and assess.
+
+        Every answer is checked against the case format first; on any problem nothing changes.
+        """
         problems = [f"field '{field}': not a question" for field in answers if field not in DOMAINS]
         if not problems:
             try:
@@ -253,16 +252,10 @@ class Session:
             except ValidationError as exc:
                 problems = [f"field '{loc[0]}': {reason}" for loc, reason in located_messages(exc, Case.model_fields)]
         if problems:
-            raise CaseError("answers not accepted", problems)
+            raise CaseError(summary, problems)
         if answers != self._answers:
             self._answers = dict(answers)
             self._current = None
-        return self.assessment()
-
-    def forget(self, field: str) -> Assessment:
-        """Withdraw an answer (it becomes unknown) and return the assessment now."""
-        self._answers.pop(field, None)
-        self._current = None
         return self.assessment()
 
     def assessment(self) -> Assessment:

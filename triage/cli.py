@@ -122,7 +122,7 @@ def score(inputs: tuple[str, ...], output: Optional[str], output_format: Optiona
 
         load_rulebase(rules_dir)  # a broken rule base fails here, before any output is written
         failed = run_score(
-            inputs, files, output=output, output_format=output_format, workers=workers,
+            files, output=output, output_format=output_format, workers=workers,
             max_errors=1 if fail_fast else max_errors, evaluate=evaluate, dask_address=dask_address,
             quiet=quiet, rules_dir=rules_dir,
         )

@@ -133,6 +133,7 @@ class Logic:
 
     def __post_init__(self) -> None:
         self._conditions = {q.id: compile_condition(q.show_if) for q in self.questionnaire.questions if q.show_if}
+        self._gates = {q.id: fields_read(q.show_if) for q in self.questionnaire.questions if q.show_if}
         self._probe_values = _probe_values(self.questionnaire)
 
     def is_shown(self, question: Question, answers: dict[str, Any]) -> bool:
@@ -146,7 +147,7 @@ class Logic:
         if condition is None:
             return True
         known = {k: v for k, v in answers.items() if v is not None}
-        unsure = [f for f in fields_read(question.show_if) if f in answers and answers[f] is None]  # type: ignore[arg-type]
+        unsure = [f for f in self._gates[question.id] if f in answers and answers[f] is None]
         for values in itertools.product(*(self._probe_values[f] for f in unsure)):
             if condition.holds({**known, **dict(zip(unsure, values))}, frozenset()):
                 return True

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 from .batch import default_workers, score_records, score_with_dask
-from .inputs import CASE_FILE_SUFFIXES, read_records
+from .inputs import CASE_FILE_SUFFIXES, records_of_file
 from .outputs import LineWriter, atomic_output, format_for
 from .report import Summary, render_evaluation, render_summary
 
@@ -39,13 +39,13 @@ class _Progress:
 
 
 def run_score(
-    inputs: tuple[str, ...], files: list[Path], output: Optional[str], output_format: Optional[str],
+    files: list[Path], output: Optional[str], output_format: Optional[str],
     workers: Optional[int], max_errors: Optional[int], evaluate: bool, dask_address: Optional[str],
     quiet: bool, rules_dir: Optional[str],
 ) -> bool:
-    """Score every case of the inputs into ``output``; returns whether some case could not be scored."""
+    """Score every case of the input files (``inputs.expand``) into ``output``; returns whether some case failed."""
     fmt = format_for(output, output_format)
-    records = read_records(inputs)
+    records = (record for path in files for record in records_of_file(path))  # the folders were walked once
     if dask_address:
         scored_stream = score_with_dask(list(records), dask_address, rules_dir)
     else:
