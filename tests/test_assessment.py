@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from triage.assessment import Assessor
+from triage.assess.assessor import Assessor
 
 from .conftest import all_no_answers
 

@@ -10,14 +10,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.assessment import Assessor
-from triage.questionnaire import (
-    Logic, QuestionnaireError, answer_options, bundled_questionnaire_path, check_against_rules, load_questionnaire,
+from triage.assess.assessor import Assessor
+from triage.errors import QuestionnaireError
+from triage.interview.logic import Logic
+from triage.interview.questionnaire import (
+    answer_options,
+    bundled_questionnaire_path,
+    check_against_rules,
+    load_questionnaire,
 )
-from triage.rulebook import RuleBase
+from triage.language.rulebook import RuleBase
 
 QUESTIONNAIRE = load_questionnaire()
 LOGIC = Logic(QUESTIONNAIRE)
+
+
+def next_id(answers: dict[str, Any]) -> str | None:
+    """The id of the question the interview asks next, or None when it is done."""
+    question = LOGIC.next_question(answers)
+    return question.id if question is not None else None
 
 
 def answers_strategy() -> st.SearchStrategy[dict[str, Any]]:
@@ -49,8 +60,7 @@ def test_foot_drop_is_asked_only_with_weakness_and_not_sure_never_hides_it() -> 
 def test_cauda_equina_duration_is_asked_only_with_a_symptom() -> None:
     """The duration and worsening of bladder/bowel/saddle symptoms follow a 'yes' (or 'not sure') to one."""
     days = QUESTIONNAIRE.question("ces_symptoms_days")
-    noes = {name: False for name in ("saddle_numbness", "bladder_change", "urinary_retention",
-                                     "urinary_incontinence", "bowel_change", "sexual_dysfunction")}
+    noes = dict.fromkeys(("saddle_numbness", "bladder_change", "urinary_retention", "urinary_incontinence", "bowel_change", "sexual_dysfunction"), False)
     assert not LOGIC.is_shown(days, noes)
     assert LOGIC.is_shown(days, {**noes, "bowel_change": True})
     assert LOGIC.is_shown(days, {**noes, "bowel_change": None})
@@ -87,13 +97,14 @@ def test_next_question_and_back() -> None:
     given_answers: dict[str, Any] = {}
     history: list[str] = []
     for value in ("lumbar", 40, 3):
-        question = LOGIC.next_question(given_answers)
-        given_answers[question.id] = value
-        history.append(question.id)
-    assert LOGIC.next_question(given_answers).id == "pain_score"
+        question = next_id(given_answers)
+        assert question is not None
+        given_answers[question] = value
+        history.append(question)
+    assert next_id(given_answers) == "pain_score"
     given_answers, history, target = LOGIC.back(given_answers, history)
     assert target == "duration_days" and history == ["region", "age"] and "duration_days" not in given_answers
-    assert LOGIC.next_question(given_answers).id == "duration_days"
+    assert next_id(given_answers) == "duration_days"
     assert LOGIC.back({}, []) == ({}, [], None)
 
 
@@ -142,5 +153,9 @@ def problems(path: Path) -> list[str]:
      "q.yaml: question 'immunosuppressed': shows_if: unknown key (did you mean 'show_if'?)"),
 ])
 def test_questionnaire_problems_are_located(tmp_path: Path, old: str, new: str, problem: str) -> None:
-    """Bad ids, skip logic on later questions, missing answers, wrong types and unreachable questions."""
-    assert problem in problems(broken(tmp_path, old, new))
+    """Bad ids, skip logic on later questions, missing answers, wrong types and unreachable questions, each with its line."""
+    path = broken(tmp_path, old, new)
+    # A key the schema refuses is located at its own line; any other problem at the line of its question's id.
+    anchor = "shows_if:" if "shows_if" in problem else f"- id: {problem.split(chr(39))[1]}"
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if anchor in text)
+    assert problem.replace("q.yaml: ", f"q.yaml:{line}: ", 1) in problems(path)
