@@ -110,7 +110,7 @@ def test_cross_file_problems_are_all_reported(tmp_path: Path) -> None:
             ("{field: limb_numbness, is: true}", "{field: limb_numbness, is: maybe}"),
             ("  - id: unexplained-weight-loss", "  - id: night-pain"),
             ("{finding: myelopathy_signs}", "{finding: myelopathy_sign}"),
-            ("{field: age, gte: 50, or_unknown: true}", "{field: region, gte: 50}"),
+            ("{field: age, gte: 50}", "{field: region, gte: 50}"),
         ],
         "urgent.yaml": [
             ("urgency: urgent\n    surgical: true\n    source: \"clinical-criteria.md U3",

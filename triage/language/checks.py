@@ -23,15 +23,18 @@ _KIND_WORDS = {"yes_no": "a yes/no", "choice": "a choice", "text": "a text"}
 def unknown_safety_problem(test: FieldTest, negated: bool) -> str | None:
     """Why a test could let a blank answer come out lower than every answer would, if it could.
 
-    The completeness test (``assess.completeness``) fills each unanswered question with its
-    most severe answer, which finds everything a blank could hide only if every test holds
-    for more severe answers whenever it holds for less severe ones, or else holds for an
-    unknown answer too. ``negated``: the test sits under an odd number of ``not``.
+    The completeness test (``assess.completeness``) gives each unanswered question ordered by
+    severity its most severe answer (and its least severe one), which finds everything a blank
+    could hide only if every test on such a question holds for more severe answers whenever
+    it holds for less severe ones, or else holds for an unknown answer too. Questions whose
+    answers have no severity order (age, region, the duration of cauda equina symptoms) are
+    tried with every answer the rules tell apart, so any test on them is safe.
+    ``negated``: the test sits under an odd number of ``not``.
     """
     domain = DOMAINS[test.field]
     if test.operator == KNOWNNESS:
         return None if test.value != negated else "the test holds only once the question is answered"
-    if test.or_unknown != negated:  # it holds for an unknown answer
+    if test.or_unknown != negated or most_severe(test.field) is None:  # holds for unknown, or is enumerated
         return None
     if domain.kind == "yes_no" or test.field in SEVERITY_ORDER:
         order = (False, True) if domain.kind == "yes_no" else SEVERITY_ORDER[test.field]
@@ -39,11 +42,8 @@ def unknown_safety_problem(test: FieldTest, negated: bool) -> str | None:
         if holding != sorted(holding):  # true for a less severe answer, false for a more severe one
             return "the test holds for a less severe answer but not for an unknown one"
         return None
-    if domain.kind == "integer":
-        if most_severe(test.field) is None:
-            return "an unknown answer is left unknown by the completeness test, so the test must hold for it"
-        if negated_direction(test.op, negated) != "up":
-            return "only 'more than' tests are safe on a number whose worst value is the largest"
+    if domain.kind == "integer" and negated_direction(test.op, negated) != "up":
+        return "only 'more than' tests are safe on a number whose worst value is the largest"
     return None
 
 
