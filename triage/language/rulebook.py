@@ -3,15 +3,22 @@
 The rule base is a folder: ``rulebase.yaml`` (version, sources, criteria, level texts,
 safety-netting) and any number of rule files ``*.yaml`` each holding ``rules: [...]``.
 ``loading.load_rulebase`` reads and validates it; ``checks`` holds the cross-file checks.
+
+Advice and safety-netting are ``Text`` items: a plain string, shown whenever its rule or
+level applies, or ``{text: "...", when: CONDITION}``, shown only when the condition holds
+for the person's answers (the rule language over answers; findings are for rules). That is
+how the words fit the region and the answers (clinical-criteria.md, "What the person
+reads"): E1's advice names the bottom of the spine only for low-back pain.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from collections.abc import Iterable
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from ..models import DOMAINS, Urgency
 from .conditions import Condition, fields_read, findings_read
@@ -21,6 +28,42 @@ META_FILE = "rulebase.yaml"
 # Rule ids start with a letter or digit: names starting with '_' are the engine's own.
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 FINDING_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+class Text(BaseModel):
+    """A text shown to the person, with the condition on their answers under which it is shown (none: always)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(min_length=1)
+    when: Condition | None = None
+    _compiled: Compiled | None = PrivateAttr(None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_string(cls, data: Any) -> Any:
+        return {"text": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _compile(self) -> Text:
+        # Evaluated for every text of every case: compiled once here.
+        self._compiled = compile_condition(self.when) if self.when is not None else None
+        return self
+
+    def __eq__(self, other: object) -> bool:  # the compiled closures are not part of a text's identity
+        return isinstance(other, Text) and (self.text, self.when) == (other.text, other.when)
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.when))
+
+    def shown_for(self, answers: dict[str, Any]) -> bool:
+        """Whether the text fits these answers (known answers only; an unknown one is absent)."""
+        return self._compiled is None or self._compiled.holds(answers, frozenset())
+
+
+def texts_for(items: Iterable[Text], answers: dict[str, Any]) -> list[str]:
+    """The texts of ``items`` that fit the answers, in order."""
+    return [item.text for item in items if item.shown_for(answers)]
 
 
 class Acknowledgment(BaseModel):
@@ -44,9 +87,9 @@ class Rule(BaseModel):
     urgency: Urgency | None = None
     surgical: bool = False
     asserts: str | None = Field(None, pattern=FINDING_PATTERN)
-    advice: tuple[str, ...] = ()
+    advice: tuple[Text, ...] = ()
     advice_levels: tuple[Urgency, ...] | None = None
-    safety_netting: tuple[str, ...] = ()
+    safety_netting: tuple[Text, ...] = ()
     source: str = Field(min_length=1)
     note: str | None = None
     acknowledge: tuple[Acknowledgment, ...] = ()
@@ -90,7 +133,7 @@ class LevelText(BaseModel):
 
     label: str
     meaning: str
-    advice: tuple[str, ...] = ()
+    advice: tuple[Text, ...] = ()
 
 
 class IncompleteText(BaseModel):
@@ -113,7 +156,7 @@ class RuleBaseMeta(BaseModel):
     sources: dict[str, str] = Field(min_length=1)
     criteria: dict[str, Criterion] = Field(min_length=1)
     levels: dict[Urgency, LevelText]
-    safety_netting: tuple[str, ...] = Field(min_length=1)
+    safety_netting: tuple[Text, ...] = Field(min_length=1)
     incomplete: IncompleteText
 
     @model_validator(mode="after")
