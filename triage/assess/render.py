@@ -97,7 +97,7 @@ def render_text(assessment: Assessment, labels: Mapping[Urgency, str], width: in
 def emergency_banner(assessment: Assessment, width: int = WIDTH) -> str:
     """What to do, first and in a few words, when an interview ends in an emergency."""
     rule = "=" * width
-    lines = [rule, "  EMERGENCY: PLEASE ACT NOW", ""]
+    lines = [rule, *wrap("EMERGENCY: PLEASE ACT NOW", width, "  "), ""]
     lines += wrap(assessment.urgency_meaning, width, "  ")
     lines += wrap("Do not wait to see if it gets better, and do not drive yourself. The reasons are below.",
                   width, "  ")
@@ -108,8 +108,8 @@ def emergency_banner(assessment: Assessment, width: int = WIDTH) -> str:
 
 
 def _person(a: Assessment, labels: Mapping[Urgency, str], width: int) -> str:
-    lines = [f"Triage assessment{f' of {a.case_id}' if a.case_id else ''}", ""]
-    lines += [f"  {labels[a.urgency]}", *wrap(a.urgency_meaning, width, "  ")]
+    lines = [*wrap(f"Triage assessment{f' of {a.case_id}' if a.case_id else ''}", width, "  ", ""), ""]
+    lines += [*wrap(labels[a.urgency], width, "  "), *wrap(a.urgency_meaning, width, "  ")]
     if a.surgical_consultation:
         lines += wrap(_SURGICAL, width, "  ")
     if not a.complete:
@@ -122,15 +122,15 @@ def _person(a: Assessment, labels: Mapping[Urgency, str], width: int) -> str:
         for number, reason in enumerate(setting, 1):
             lines += _person_reason(reason, number, a, width)
     elif a.urgency == Urgency.SELF_CARE:
-        lines += ["", "Why", "  None of the warning signs we ask about applies to you."]
+        lines += ["", "Why", *wrap("None of the warning signs we ask about applies to you.", width, "  ")]
     if others:
-        lines += ["", "Also found (less urgent on its own)" if len(others) == 1
-                  else "Also found (each less urgent on its own)"]
+        lines += ["", *wrap("Also found (less urgent on its own)" if len(others) == 1
+                            else "Also found (each less urgent on its own)", width, "")]
         for number, reason in enumerate(others, len(setting) + 1):
             lines += _person_reason(reason, number, a, width)
     lines += ["", "What to do", *_items(a.advice, width)]
     if a.safety_netting:
-        lines += ["", "When to get help at once", *_items(a.safety_netting, width)]
+        lines += ["", *wrap("When to get help at once", width, ""), *_items(a.safety_netting, width)]
     lines += _unanswered(a, width, "person")
     lines += ["", *wrap(f"triage gives decision support, not a diagnosis (rules {a.rules_version}, "
                         f"{a.rules_hash[:12]}).", width, "")]
@@ -172,25 +172,27 @@ def _person_reason(reason: Reason, number: int, a: Assessment, width: int) -> li
 
 
 def _clinician(a: Assessment, labels: Mapping[Urgency, str], width: int, meta: RuleBaseMeta | None) -> str:
-    lines = [f"Triage assessment{f' of {a.case_id}' if a.case_id else ''}: clinician's view", ""]
-    lines += [f"  {labels[a.urgency]} ({a.urgency})", *wrap(a.urgency_meaning, width, "  ")]
+    lines = [*wrap(f"Triage assessment{f' of {a.case_id}' if a.case_id else ''}: clinician's view", width, "  ", ""),
+             ""]
+    lines += [*wrap(f"{labels[a.urgency]} ({a.urgency})", width, "  "), *wrap(a.urgency_meaning, width, "  ")]
     lines += wrap(f"Surgical consultation: {'yes' if a.surgical_consultation else 'no'}. "
                   f"Complete: {'yes' if a.complete else 'no (unanswered questions could change the level)'}.",
                   width, "  ")
     lines += wrap(f"Findings: {', '.join(a.findings) or 'none'}.", width, "  ")
     if a.reasons:
-        lines += ["", "Reasons (criteria that set a level)"]
+        lines += ["", *wrap("Reasons (criteria that set a level)", width, "")]
         for number, reason in enumerate(a.reasons, 1):
             lines += _clinician_reason(reason, number, width, meta)
     else:
-        lines += ["", "Reasons (criteria that set a level)", "  none: no criterion applies (self-care)"]
+        lines += ["", *wrap("Reasons (criteria that set a level)", width, ""),
+                  *wrap("none: no criterion applies (self-care)", width, "  ")]
     lines += ["", "Advice given", *_items(a.advice, width)]
     if a.safety_netting:
         lines += ["", "Safety-netting given", *_items(a.safety_netting, width)]
     lines += _unanswered(a, width, "clinician")
     lines += ["", *wrap(f"Rules fired: {', '.join(a.fired_rules) or 'none'}.", width, "")]
     lines += _sources_cited(a, width, meta)
-    lines += ["", f"Rules {a.rules_version}, sha256 {a.rules_hash}."]
+    lines += ["", *wrap(f"Rules {a.rules_version}, sha256 {a.rules_hash}.", width, "")]
     return "\n".join(lines) + "\n"
 
 
@@ -210,7 +212,7 @@ def _sources_cited(a: Assessment, width: int, meta: RuleBaseMeta | None) -> list
     """Each source key the reasons cite, with its title from rulebase.yaml, in the order first cited."""
     if meta is None:
         return []
-    cited = [key for key in dict.fromkeys(k for r in a.reasons for k in source_keys(r.source, meta.sources))]
+    cited = list(dict.fromkeys(k for r in a.reasons for k in source_keys(r.source, meta.sources)))
     if not cited:
         return []
     lines = ["", "Sources cited"]
@@ -240,7 +242,7 @@ def _unanswered(a: Assessment, width: int, view: View) -> list[str]:
     """The questions not answered that could change the result, one item each."""
     if not a.unanswered:
         return []
-    lines = ["", "Questions not answered that could change this result"]
+    lines = ["", *wrap("Questions not answered that could change this result", width, "")]
     for field in a.unanswered:
         item = question_words(field) if view == "person" else f"{field}: {question_words(field)}"
         lines += wrap(item, width, "    ", "  - ")

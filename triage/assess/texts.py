@@ -1,4 +1,4 @@
-"""The advice and safety-netting a person is given: the texts of their level and of the rules that fired, fitted to their answers.
+"""The advice and safety-netting a person is given: their level's and their rules' texts, fitted to their answers.
 
 A text may carry a condition on the answers (``Text.when``, the rule language); it is
 shown only when the condition holds, so that the words fit the region and the answers
@@ -35,6 +35,7 @@ def advice_and_safety_netting(rulebase: RuleBase, fired: Sequence[Rule], level: 
     for rule in by_level:
         if rule.advice and rule.shows_advice_at(level):
             advice += texts_for(rule.advice, answers)
-    netting = [] if level == Urgency.EMERGENCY else [t for rule in by_level for t in texts_for(rule.safety_netting, answers)]
+    netting = [] if level == Urgency.EMERGENCY else [
+        text for rule in by_level for text in texts_for(rule.safety_netting, answers)]
     netting += texts_for(meta.safety_netting, answers)
     return list(dict.fromkeys(advice)), list(dict.fromkeys(netting))

@@ -89,7 +89,7 @@ def text_condition_problems(item: Text, where: str) -> list[str]:
 
 
 def _meta_text_problems(meta: RuleBaseMeta, meta_lines: Lines) -> list[str]:
-    groups = [(("safety_netting",), meta.safety_netting)]
+    groups: list[tuple[tuple[str, ...], tuple[Text, ...]]] = [(("safety_netting",), meta.safety_netting)]
     groups += [(("levels", str(level), "advice"), text.advice) for level, text in meta.levels.items()]
     problems = []
     for path, items in groups:

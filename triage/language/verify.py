@@ -147,7 +147,8 @@ def _texts_never_shown(rulebase: RuleBase, reachable: list[LocatedRule], formula
         for key in ("advice", "safety_netting"):
             for number, text in enumerate(getattr(item.rule, key)):
                 if text.when is not None and not satisfiable(("all", (when, formulas.of(text.when)))):
-                    found.append(_at(item, "never-true", f"{key}[{number}] is never shown: {never} when the rule fires"))
+                    found.append(_at(item, "never-true",
+                                     f"{key}[{number}] is never shown: {never} when the rule fires"))
     meta = rulebase.meta
     groups: list[tuple[str, tuple[Text, ...]]] = [("safety_netting", meta.safety_netting)]
     groups += [(f"levels.{level}.advice", text.advice) for level, text in meta.levels.items()]
