@@ -29,13 +29,16 @@ def advice_and_safety_netting(rulebase: RuleBase, fired: Sequence[Rule], level: 
     is meaningless once it is one), then the rule base's, which every assessment ends with.
     Every text is kept only when it fits the answers, and each is given once.
     """
-    meta = rulebase.meta
+    compiled = rulebase.text_choices
     by_level = sorted(fired, key=_rank, reverse=True)  # stable: rule-base order within a level
-    advice = texts_for(meta.levels[level].advice, answers)
+    advice = texts_for(compiled.level_advice[level], answers)
     for rule in by_level:
         if rule.advice and rule.shows_advice_at(level):
-            advice += texts_for(rule.advice, answers)
-    netting = [] if level == Urgency.EMERGENCY else [
-        text for rule in by_level for text in texts_for(rule.safety_netting, answers)]
-    netting += texts_for(meta.safety_netting, answers)
+            advice += texts_for(compiled.advice[rule.id], answers)
+    netting: list[str] = []
+    if level != Urgency.EMERGENCY:
+        for rule in by_level:
+            if rule.safety_netting:
+                netting += texts_for(compiled.safety_netting[rule.id], answers)
+    netting += texts_for(compiled.general_safety_netting, answers)
     return list(dict.fromkeys(advice)), list(dict.fromkeys(netting))

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..models import DOMAINS, Urgency
 from .conditions import Condition, fields_read, findings_read
-from .evaluation import Compiled, compile_condition
+from .evaluation import Compiled, Holds, compile_condition
 
 META_FILE = "rulebase.yaml"
 # Rule ids start with a letter or digit: names starting with '_' are the engine's own.
@@ -37,33 +37,47 @@ class Text(BaseModel):
 
     text: str = Field(min_length=1)
     when: Condition | None = None
-    _compiled: Compiled | None = PrivateAttr(None)
 
     @model_validator(mode="before")
     @classmethod
     def _plain_string(cls, data: Any) -> Any:
         return {"text": data} if isinstance(data, str) else data
 
-    @model_validator(mode="after")
-    def _compile(self) -> Text:
-        # Evaluated for every text of every case: compiled once here.
-        self._compiled = compile_condition(self.when) if self.when is not None else None
-        return self
 
-    def __eq__(self, other: object) -> bool:  # the compiled closures are not part of a text's identity
-        return isinstance(other, Text) and (self.text, self.when) == (other.text, other.when)
+@dataclass(frozen=True, slots=True)
+class TextChoice:
+    """A text and its condition compiled (``holds``; None: always shown), ready to be chosen for many cases."""
 
-    def __hash__(self) -> int:
-        return hash((self.text, self.when))
+    text: str
+    holds: Holds | None
 
-    def shown_for(self, answers: dict[str, Any]) -> bool:
-        """Whether the text fits these answers (known answers only; an unknown one is absent)."""
-        return self._compiled is None or self._compiled.holds(answers, frozenset())
+    @classmethod
+    def of(cls, item: Text) -> TextChoice:
+        """The text with its condition compiled."""
+        return cls(item.text, compile_condition(item.when).holds if item.when is not None else None)
 
 
-def texts_for(items: Iterable[Text], answers: dict[str, Any]) -> list[str]:
-    """The texts of ``items`` that fit the answers, in order."""
-    return [item.text for item in items if item.shown_for(answers)]
+def choices(items: Iterable[Text]) -> tuple[TextChoice, ...]:
+    """Texts with their conditions compiled, in order."""
+    return tuple(TextChoice.of(item) for item in items)
+
+
+_NO_FINDINGS: frozenset[str] = frozenset()
+
+
+def texts_for(items: Iterable[TextChoice], answers: dict[str, Any]) -> list[str]:
+    """The texts that fit the answers (known answers only; an unknown one is absent), in order."""
+    return [item.text for item in items if item.holds is None or item.holds(answers, _NO_FINDINGS)]
+
+
+@dataclass(frozen=True)
+class TextChoices:
+    """Every advice and safety-netting text of a rule base, compiled: by rule id, by level, and the general ones."""
+
+    advice: dict[str, tuple[TextChoice, ...]]
+    safety_netting: dict[str, tuple[TextChoice, ...]]
+    level_advice: dict[Urgency, tuple[TextChoice, ...]]
+    general_safety_netting: tuple[TextChoice, ...]
 
 
 class Acknowledgment(BaseModel):
@@ -212,6 +226,16 @@ class RuleBase:
     def compiled(self) -> dict[str, Compiled]:
         """Each rule's condition compiled to closures, by rule id."""
         return {rule.id: compile_condition(rule.when) for rule in self.rules}
+
+    @cached_property
+    def text_choices(self) -> TextChoices:
+        """Every advice and safety-netting text with its condition compiled (chosen for every case: compiled once)."""
+        return TextChoices(
+            advice={rule.id: choices(rule.advice) for rule in self.rules},
+            safety_netting={rule.id: choices(rule.safety_netting) for rule in self.rules},
+            level_advice={level: choices(text.advice) for level, text in self.meta.levels.items()},
+            general_safety_netting=choices(self.meta.safety_netting),
+        )
 
     @cached_property
     def findings_read(self) -> dict[str, tuple[str, ...]]:
