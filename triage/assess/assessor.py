@@ -27,6 +27,7 @@ from ..models import DOMAINS, Assessment, Case, Reason, Urgency
 from ..validation import located_messages
 from . import completeness
 from .explain import Derivation, Deriver
+from .texts import advice_and_safety_netting
 
 
 @dataclass(frozen=True)
@@ -85,13 +86,7 @@ class Assessor:
         if settled.floored or settled.held:
             reasons.append(self._unanswered_reason(settled, answers))
         level_text = self._meta.levels[level]
-        advice = list(level_text.advice)
-        by_level = sorted(settled.fired, key=_urgency_rank, reverse=True)
-        for rule in by_level:
-            if rule.advice and rule.shows_advice_at(level):
-                advice += rule.advice
-        # What to watch for that would make it an emergency: meaningless once it is one.
-        specific_netting = [] if level == Urgency.EMERGENCY else [n for r in by_level for n in r.safety_netting]
+        advice, safety_netting = advice_and_safety_netting(self.rulebase, settled.fired, level, answers)
         result = Assessment.model_construct(  # every value below is already of its declared type
             case_id=case_id,
             urgency=level,
@@ -100,8 +95,8 @@ class Assessor:
             complete=settled.complete,
             findings=list(dict.fromkeys(rule.asserts for rule in settled.fired if rule.asserts)),
             reasons=reasons,
-            advice=list(dict.fromkeys(advice)),
-            safety_netting=list(dict.fromkeys([*specific_netting, *self._meta.safety_netting])),
+            advice=advice,
+            safety_netting=safety_netting,
             unanswered=[question.field for question in settled.open_questions],
             rules_version=self.rulebase.version,
             rules_hash=self.rulebase.content_hash,

@@ -10,7 +10,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from .common import RULES_OPTION, run_command
+from .common import RULES_OPTION, VIEW_OPTION, View, run_command
 
 
 @click.command()
@@ -24,9 +24,10 @@ from .common import RULES_OPTION, run_command
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--questionnaire", "questionnaire_file", default=None, metavar="FILE",
               help="Question set (default: the bundled one).")
+@VIEW_OPTION
 @RULES_OPTION
 def interview(answers_file: str | None, session_file: str, resume_file: str | None, case_file: str | None,
-              output_format: str, questionnaire_file: str | None, rules_dir: str | None) -> None:
+              output_format: str, questionnaire_file: str | None, view: View, rules_dir: str | None) -> None:
     """Answer questions one at a time and get the urgency level, or stop at once on an emergency.
 
     Every answer is saved to the session file; Ctrl-C pauses, --resume continues.
@@ -92,7 +93,7 @@ def interview(answers_file: str | None, session_file: str, resume_file: str | No
             return
         if result.assessment.urgency == "emergency":
             click.echo(emergency_banner(result.assessment), nl=False)
-        click.echo(render_text(result.assessment, rulebase.labels), nl=False)
+        click.echo(render_text(result.assessment, rulebase.labels, view=view, meta=rulebase.meta), nl=False)
         stop = " (stopped early: the answers already make this an emergency)" if result.stopped_early else ""
         click.echo(f"\nQuestions asked: {result.questions_asked}{stop}")
 

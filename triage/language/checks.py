@@ -1,8 +1,9 @@
 """The cross-file checks of a rule base: what a schema alone cannot see.
 
-Unknown fields and values outside a field's answers, duplicate ids, findings no rule
-asserts, findings under ``not``, cycles among findings, a rule below its criterion's level,
-a source that names no listed document, a criterion no rule encodes — and the precondition
+Unknown fields and values outside a field's answers (in rules' conditions and in the
+conditions of advice and safety-netting texts), duplicate ids, findings no rule asserts,
+findings under ``not`` or in a text's condition, cycles among findings, a rule below its
+criterion's level, a source that names no listed document, a criterion no rule encodes — and the precondition
 of the completeness test (``unknown_safety_problem``): a blank answer must never come out
 safer than every answer would.
 """
@@ -15,7 +16,7 @@ from ..validation import suggest
 from .conditions import FieldTest, FindingTest, findings_read, leaves, negates_finding, signed_leaves
 from .evaluation import holds_for
 from .operators import KNOWNNESS, negated_direction
-from .rulebook import META_FILE, LocatedRule, RuleBaseMeta
+from .rulebook import META_FILE, LocatedRule, RuleBaseMeta, Text
 
 _KIND_WORDS = {"yes_no": "a yes/no", "choice": "a choice", "text": "a text"}
 
@@ -71,6 +72,34 @@ def field_test_problems(test: FieldTest) -> list[str]:
     return problems
 
 
+def text_condition_problems(item: Text, where: str) -> list[str]:
+    """Problems of the condition of one advice or safety-netting text, each prefixed by ``where``.
+
+    A text's condition reads answers only: the assessor shows texts by the person's
+    answers, and the engine asserts only the findings that some rule reads.
+    """
+    problems = []
+    for leaf in leaves(item.when) if item.when is not None else ():
+        if isinstance(leaf, FindingTest):
+            problems.append(f"{where}: finding '{leaf.finding}': a text's condition tests answers only "
+                            "(put the finding in the rule's own condition)")
+        else:
+            problems += [f"{where}: {p}" for p in field_test_problems(leaf)]
+    return problems
+
+
+def _meta_text_problems(meta: RuleBaseMeta, meta_lines: Lines) -> list[str]:
+    groups: list[tuple[tuple[str, ...], tuple[Text, ...]]] = [(("safety_netting",), meta.safety_netting)]
+    groups += [(("levels", str(level), "advice"), text.advice) for level, text in meta.levels.items()]
+    problems = []
+    for path, items in groups:
+        for number, item in enumerate(items):
+            line = meta_lines.of((*path, number))
+            where = f"{META_FILE}{f':{line}' if line else ''}: {'.'.join(path)}[{number}].when"
+            problems += text_condition_problems(item, where)
+    return problems
+
+
 def cross_checks(meta: RuleBaseMeta, located: list[LocatedRule], meta_lines: Lines,
                  every_rule_valid: bool) -> list[str]:
     """Every problem among valid rules and their meta file, each located by file, line and rule id."""
@@ -98,6 +127,9 @@ def cross_checks(meta: RuleBaseMeta, located: list[LocatedRule], meta_lines: Lin
                 # Unknown is not no: a blank answer must never be safer than every answer.
                 problems.append(f"{where}: when: field '{test.field}': {reason}; add or_unknown: true "
                                 "(or test the more severe answers)")
+        for key in ("advice", "safety_netting"):
+            for number, text in enumerate(getattr(rule, key)):
+                problems += text_condition_problems(text, f"{where}: {key}[{number}].when")
         if negates_finding(rule.when):
             problems.append(
                 f"{where}: when: a finding under 'not' is not supported "
@@ -113,6 +145,7 @@ def cross_checks(meta: RuleBaseMeta, located: list[LocatedRule], meta_lines: Lin
             )
         if not any(key in rule.source for key in meta.sources):
             problems.append(f"{where}: source names none of the sources listed in {META_FILE}")
+    problems += _meta_text_problems(meta, meta_lines)
     problems += _cycle_problems(located)
     encoded = {item.rule.criterion for item in located}
     for name in meta.criteria:
