@@ -17,6 +17,10 @@ from triage.rulebook import RuleBase, load_rulebase
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "tests" / "cases"
+#: The bundled rule files (the refactor moves them to triage/data/rules).
+RULES_DIR = ROOT / "rules"
+#: The project's own table of the clinical criteria the rules encode.
+CRITERIA_DOC = ROOT / "docs" / "criteria.md"
 
 
 def all_no_answers(**changes: Any) -> dict[str, Any]:
