@@ -10,6 +10,7 @@ import pytest
 from triage import assessment
 from triage.assessment import Assessor
 from triage.batch import score_records
+from triage.caseio import load_case
 from triage.inputs import read_records
 from triage.models import Assessment
 
@@ -81,10 +82,11 @@ def test_the_golden_cases_reach_the_threshold(pytester: pytest.Pytester) -> None
     result.assert_outcomes(passed=2)
     assert result.ret == pytest.ExitCode.OK
     cases = len(list(CASES_DIR.glob("*.yaml")))
+    night_pain = sum("night-pain" in (load_case(path).expected_rules or []) for path in CASES_DIR.glob("*.yaml"))
     result.stdout.fnmatch_lines([
         f"Rule coverage of rules 1.0.0 (sha256 *) by {cases} cases",
         "  rules fired:  44 of 44 (100.0%)",
-        "night-pain * soon.yaml * 2  test_golden.py::test_golden_cases, … (+1)",
+        f"night-pain * soon.yaml * {night_pain}  test_golden.py::test_golden_cases, … (+{night_pain - 1})",
         "Never fired: none",
         "Required rule coverage of 100% reached.",
     ])
