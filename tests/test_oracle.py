@@ -106,12 +106,10 @@ def test_the_oracle_gives_each_golden_case_its_expectations(path: Path, oracle: 
     result = oracle.assess(case.answers())
     assert (result.urgency, result.surgical, sorted(result.fired)) == \
         (case.expected_urgency, case.expected_surgical, sorted(case.expected_rules or []))
-    expected_complete = getattr(case, "expected_complete", None)
-    expected_unanswered = getattr(case, "expected_unanswered", None)
-    if expected_complete is not None:
-        assert result.complete == expected_complete
-    if expected_unanswered is not None:
-        assert list(result.unanswered) == expected_unanswered
+    if case.expected_complete is not None:
+        assert result.complete == case.expected_complete
+    if case.expected_unanswered is not None:
+        assert list(result.unanswered) == case.expected_unanswered
 
 
 def test_the_oracle_follows_the_worked_examples_of_the_criteria(oracle: Oracle) -> None:

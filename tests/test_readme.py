@@ -14,7 +14,7 @@ from triage.rulebook import RuleBase
 from .conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
-TRANSCRIPTS = re.findall(r"<!-- transcript: (.+?) -->\n```text\n(.*?)```", README, re.S)
+TRANSCRIPTS = re.findall(r"<!-- transcript: (.+?) -->\n```text\n(.*?)```", README, re.DOTALL)
 #: The 12 hex digits of the rules hash in a header ("rules 1.0.0, <hash>)") or a summary ("sha256 <hash>").
 RULES_HASH = re.compile(r"(?<=sha256 )[0-9a-f]{12}\b|(?<=rules \d\.\d\.\d, )[0-9a-f]{12}\b")
 
