@@ -43,13 +43,15 @@ def test_a_folder_given_to_assess_is_exit_1(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args", [
-    ["score"], ["score", "x.jsonl", "--workers", "0"], ["score", "x.jsonl", "--format", "xml"],
-    ["assess", "x.yaml", "--format", "xml"], ["assess"], ["coverage"], ["nonsense"],
-    ["interview", "--format", "xml"], ["check", "--no-such-option"],
-])
+    ["score"], ["score", "EXAMPLES", "--workers", "0"], ["score", "EXAMPLES", "--format", "xml"],
+    ["assess", "EXAMPLE", "--format", "xml"], ["assess"], ["coverage"], ["nonsense"],
+    ["interview", "--format", "xml"], ["check", "--no-such-option"], ["score", "EXAMPLES", "--max-errors", "0"],
+], ids=" ".join)
 def test_a_malformed_command_line_is_exit_2(tmp_path: Path, args: list[str]) -> None:
-    """An unknown command or option, a missing argument or an invalid option value is a usage error: exit 2."""
-    run = run_triage(args, cwd=tmp_path)
+    """An unknown command or option, a missing argument or an invalid option value is a usage error: exit 2
+    (the inputs named exist, so only the command line is wrong)."""
+    paths = {"EXAMPLES": str(EXAMPLES), "EXAMPLE": str(EXAMPLES / "self-care.yaml")}
+    run = run_triage([paths.get(a, a) for a in args], cwd=tmp_path)
     assert run.returncode == 2 and not internal_error_signs(run), run.describe()
 
 

@@ -97,10 +97,10 @@ def test_surrogate_key_costs_its_own_line(tmp_path: Path, name: str) -> None:
 
 
 @pytest.mark.parametrize(("name", "text"), [
-    ("value.json", '{"id": "bad", "region": "\\ud800"}'),
-    ("value.yaml", 'id: bad\nregion: "\\udc80"\n'),
-    ("value.jsonl", '{"id": "bad", "sex": "\\udfff"}\n'),
-    ("id.jsonl", '{"id": "\\ud83d", "age": 3}\n'),
+    pytest.param("value.json", '{"id": "bad", "region": "\\ud800"}', id="value.json"),
+    pytest.param("value.yaml", 'id: bad\nregion: "\\udc80"\n', id="value.yaml"),
+    pytest.param("value.jsonl", '{"id": "bad", "sex": "\\udfff"}\n', id="value.jsonl"),
+    pytest.param("id.jsonl", '{"id": "\\ud83d", "age": 3}\n', id="id.jsonl"),
 ])
 def test_surrogate_value_costs_its_own_line(tmp_path: Path, name: str, text: str) -> None:
     """A value (or id) holding an unpaired surrogate is one error line naming the field; the good case is scored."""
