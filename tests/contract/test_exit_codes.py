@@ -48,8 +48,7 @@ def test_a_folder_given_to_assess_is_exit_1(tmp_path: Path) -> None:
     ["interview", "--format", "xml"], ["check", "--no-such-option"], ["score", "EXAMPLES", "--max-errors", "0"],
 ], ids=" ".join)
 def test_a_malformed_command_line_is_exit_2(tmp_path: Path, args: list[str]) -> None:
-    """An unknown command or option, a missing argument or an invalid option value is a usage error: exit 2
-    (the inputs named exist, so only the command line is wrong)."""
+    """A malformed command line (unknown option, missing argument, bad value) is exit 2; the inputs named exist."""
     paths = {"EXAMPLES": str(EXAMPLES), "EXAMPLE": str(EXAMPLES / "self-care.yaml")}
     run = run_triage([paths.get(a, a) for a in args], cwd=tmp_path)
     assert run.returncode == 2 and not internal_error_signs(run), run.describe()
@@ -57,8 +56,7 @@ def test_a_malformed_command_line_is_exit_2(tmp_path: Path, args: list[str]) -> 
 
 @pytest.mark.xfail(strict=True, reason="issue 11: 'triage score -' says '-: no such file or folder'")
 def test_score_dash_reads_json_lines_from_standard_input(tmp_path: Path) -> None:
-    """``triage score -`` reads JSON Lines from standard input (as ``assess -`` reads a case and ``-o -`` writes
-    standard output), one line per case, sources ``<stdin>:N``."""
+    """``triage score -`` reads JSON Lines from standard input, one line per case, sources ``<stdin>:N``."""
     lines = json.dumps({"id": "a", "age": 30, "region": "lumbar"}) + "\n" + json.dumps({"id": "b", "agee": 1}) + "\n"
     run = run_triage(["score", "-", "--workers", "1", "-q"], cwd=tmp_path, stdin=lines.encode())
     assert run.returncode == 1, run.describe()
@@ -84,8 +82,7 @@ INSTALL = re.compile(r"pip install '[^']*\[dask\]'")
 
 @pytest.mark.xfail(strict=True, reason="issue 11: --dask without dask installed is ModuleNotFoundError, exit 3")
 def test_dask_not_installed_is_a_clear_error(tmp_path: Path) -> None:
-    """--dask without dask installed exits 1 at once, saying how to install it, with the same command as --help
-    and the README."""
+    """--dask without dask exits 1 at once with the install command that --help and the README give."""
     (tmp_path / "nodask").mkdir()
     (tmp_path / "nodask" / "sitecustomize.py").write_text(BLOCK_DASK)
     env = child_env(PYTHONPATH=str(tmp_path / "nodask"))

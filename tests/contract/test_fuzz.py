@@ -1,5 +1,16 @@
 """Seeded fuzz of the command-line contract (issue 11): hostile inputs of every kind mixed with good cases.
 
+``triage score`` runs over each hostile folder four ways (JSON Lines and CSV, 1 and 2 workers,
+to ``-o`` and to standard output) and must: write exactly one line per case (counted as in
+``corpus.py``), each good case identical to scoring it alone, exit 1 (never 3), no traceback,
+every error line naming the file, the case and the field or line, at most 64 KB each; output
+in valid UTF-8 without raw control characters; CSV cells never starting like a formula
+(formula-like ids prefixed with a quote); nothing from a link target outside the folder or
+from an ignored file; no temporary file left; the same output for 1 and 2 workers; no YAML
+tag running code. ``triage assess`` on each case file: exit 0 or 1, a located message, no raw
+control characters, bounded. ``interview --resume`` on mutated sessions: exit 0 or 1, the file
+named, a refused file left as it was, a case file named as not a saved interview.
+
 ``TRIAGE_FUZZ_SEED`` sets the seed (default 11; ``random`` draws one), ``TRIAGE_FUZZ_SCALE``
 multiplies the campaign (default 1: about half a minute of CPU; 10 for the larger run of the
 issue), and ``TRIAGE_FUZZ_REPORT=FILE`` appends each test's figures to FILE as JSON lines.
@@ -191,9 +202,7 @@ def judge_formulas(records: list[dict[str, Any]], units: dict[str, Unit]) -> lis
 @pytest.mark.xfail(strict=True, reason="issue 11: score exits 3 and loses cases on hostile inputs; CSV rows lost; "
                                        "escapes, formulas and link targets reach the output")
 def test_fuzz_score_one_line_per_case_and_nothing_hostile_out(tmp_path: Path) -> None:
-    """triage score over hostile folders (JSONL and CSV, 1 and 2 workers): one line per case, good cases as alone,
-    exit 1 never 3, no traceback, every error line naming file, case and field or line, no raw escapes, formula ids
-    quoted, no content of a link target outside the folder, no temp file left, the same output for any worker count."""
+    """score of hostile folders: one located line per case, good cases as alone, exit 1, nothing hostile out."""
     print(f"fuzz seed {SEED}, scale {SCALE}")
     tally = Tally("score")
     for number in range(ROUNDS):
@@ -257,8 +266,7 @@ def judge_assess(run: Run, path: str, unit: Unit, corpus: Corpus) -> list[str]:
 @pytest.mark.xfail(strict=True, reason="issue 11: unlocated reasons (digits, nesting, YAML position); "
                                        "escape sequences reach the terminal; values echoed in full")
 def test_fuzz_assess_each_hostile_file(tmp_path: Path) -> None:
-    """triage assess on each hostile case file: exit 0 or 1 (never 3), no traceback, a message naming the file and,
-    for each reason, the field or line; no raw escape sequence on either stream; bounded messages."""
+    """assess of each hostile file: exit 0 or 1 (never 3), a located message, nothing raw on the terminal."""
     print(f"fuzz seed {SEED}, scale {SCALE}")
     tally = Tally("assess")
     rng = random.Random(SEED)
@@ -332,8 +340,7 @@ def mutate_session(rng: random.Random, base: dict[str, Any], case_text: bytes) -
 
 @pytest.mark.xfail(strict=True, reason="issue 11: --resume exits 3 on wrong types, huge numbers, deep nesting")
 def test_fuzz_resume_corrupted_sessions(tmp_path: Path) -> None:
-    """triage interview --resume on corrupted session files: exit 0 or 1 (never 3), no traceback, a message naming the
-    file, the file left as it was when refused, and a case file named as not a saved interview."""
+    """--resume of corrupted sessions: exit 0 or 1 (never 3), the file named, a refused file left as it was."""
     print(f"fuzz seed {SEED}, scale {SCALE}")
     tally = Tally("resume")
     rng = random.Random(SEED)

@@ -3,7 +3,9 @@
 The contract: ``triage score`` writes exactly one line per case, exits 1 when some case could
 not be scored (never 3), and every error line names the file, the case and the field or line;
 ``triage assess`` exits 1 with the same located reasons. A case is counted as in
-``tests/contract/corpus.py``.
+``tests/contract/corpus.py``: a CSV line is one case even when it is broken, since a cell
+never spans lines in a triage CSV (a stray quote costs its own row; reading resumes at the
+next line).
 """
 
 from __future__ import annotations
@@ -165,10 +167,7 @@ def test_csv_invalid_byte_in_a_large_file_names_the_right_row(tmp_path: Path) ->
 
 @pytest.mark.xfail(strict=True, reason="issue 11: an unbalanced quote swallows every later CSV row into one cell")
 def test_csv_unbalanced_quote_costs_its_row_only(tmp_path: Path) -> None:
-    """``c2,30,"lumbar`` is an error line naming row 3 (the quote); c1 and c3-c5 on the following lines are scored.
-
-    A cell never spans lines in a triage CSV, so reading resumes at the next line.
-    """
+    """A stray quote (``c2,30,"lumbar``) is an error of row 3 only; c1 and c3-c5 on the next lines are scored."""
     text = 'id,age,region\nc1,30,lumbar\nc2,30,"lumbar\nc3,30,lumbar\nc4,30,lumbar\nc5,30,lumbar\n'
     folder = folder_with(tmp_path, {"quote.csv": text})
     run, records, defects = score(folder)
@@ -181,8 +180,7 @@ def test_csv_unbalanced_quote_costs_its_row_only(tmp_path: Path) -> None:
 
 @pytest.mark.xfail(strict=True, reason="issue 11: duplicate CSV column names are accepted, the last one wins")
 def test_csv_duplicate_column_is_refused_like_a_duplicate_key(tmp_path: Path) -> None:
-    """A header naming 'age' twice makes each of its rows an error line naming the column, as JSON and YAML refuse
-    a key given twice."""
+    """A header naming 'age' twice makes each row an error naming the column, as a key given twice in JSON is."""
     folder = folder_with(tmp_path, {"dup.csv": "id,age,age,region\nc1,30,80,lumbar\nc2,40,40,lumbar\n"})
     run, records, defects = score(folder)
     assert not defects and run.returncode == 1, (defects, run.describe())
@@ -228,8 +226,7 @@ UNLOCATED = {
 @pytest.mark.xfail(strict=True, reason="issue 11: 'nested too deeply', 'too many digits' and YAML reader errors "
                                        "name no field or line")
 def test_every_reason_names_a_field_or_line(tmp_path: Path, name: str) -> None:
-    """Deep nesting, a number of 5,000 digits and a control character in YAML: the reason names the field or line
-    (score's error line and assess's message alike)."""
+    """Deep nesting, 5,000 digits, a control character in YAML: score's and assess's reasons name field or line."""
     folder = folder_with(tmp_path, {name: UNLOCATED[name]})
     run, records, defects = score(folder)
     assert not defects and run.returncode == 1, (defects, run.describe())
@@ -280,8 +277,7 @@ def test_escape_sequences_never_reach_csv_output(tmp_path: Path) -> None:
 
 @pytest.mark.xfail(strict=True, reason="issue 11: terminal escape sequences in ids reach the terminal raw")
 def test_escape_sequences_never_reach_the_terminal(tmp_path: Path) -> None:
-    """In a real terminal, triage assess shows an id's escape sequences as visible text, never acts on them
-    (neither in the assessment nor in an error message)."""
+    """In a terminal, assess shows an id's escape sequences as text, in the assessment and in an error message."""
     (tmp_path / "esc.json").write_text(json.dumps({"id": ESCAPE_ID, "age": 30}))
     (tmp_path / "bad.json").write_text(json.dumps({"id": ESCAPE_ID, "agee": 30}))
     for name, code in (("esc.json", 0), ("bad.json", 1)):
@@ -293,8 +289,7 @@ def test_escape_sequences_never_reach_the_terminal(tmp_path: Path) -> None:
 
 @pytest.mark.xfail(strict=True, reason="issue 11: CSV output writes formula-like ids as they are")
 def test_formula_ids_are_quoted_in_csv_output(tmp_path: Path) -> None:
-    """Ids starting with =, +, -, @, tab or carriage return are written with a leading single quote (OWASP), so a
-    spreadsheet shows them as text; the rest of the id is kept, and no row is split."""
+    """CSV output writes ids starting with = + - @ tab or CR with a leading single quote (OWASP), one row each."""
     ids = ['=HYPERLINK("http://example.invalid","x")', "+1+1", "-2+3", "@SUM(1)", "\t=1", "\r=1"]
     files = {f"f{n}.json": json.dumps({"id": case_id, "age": 30}) for n, case_id in enumerate(ids)}
     folder = folder_with(tmp_path, files)

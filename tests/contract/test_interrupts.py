@@ -78,8 +78,7 @@ def interrupt_once(big: Path, target: Path, signame: str, after: float) -> list[
                                        "exits by the signal uncleaned, Ctrl-C sometimes hangs")
 def test_an_interrupted_run_exits_promptly_and_leaves_the_output_intact(
         tmp_path: Path, big_jsonl: Path, examples_output: bytes, signame: str) -> None:
-    """score of 200,000 cases in 2 workers with -o OUT holding a previous output, interrupted after 2-3 s: exits
-    130 (SIGINT) or 143 (SIGTERM) within 5 s, no traceback, no worker left, no temp file beside OUT, OUT unchanged."""
+    """An interrupted 2-worker run exits 130/143 within 5 s: no traceback, worker or temp file left, OUT intact."""
     out = tmp_path / "out"
     out.mkdir()
     target = out / "result.jsonl"

@@ -171,8 +171,7 @@ def test_output_to_a_fifo_is_read_by_its_reader(tmp_path: Path, examples_output:
 
 @pytest.mark.xfail(strict=True, reason="issue 11: a symbolic link given as -o is replaced instead of written through")
 def test_output_through_a_symlink_replaces_its_target_atomically(tmp_path: Path, examples_output: bytes) -> None:
-    """-o naming a symbolic link keeps the link and replaces its target atomically (a new file renamed over it,
-    beside the target); no temporary file is left in either folder."""
+    """-o naming a symbolic link keeps the link and atomically replaces its target, leaving no temporary file."""
     (tmp_path / "links").mkdir()
     (tmp_path / "data").mkdir()
     target = tmp_path / "data" / "result.jsonl"
@@ -233,8 +232,7 @@ def test_interview_session_in_a_missing_folder_is_refused_first(tmp_path: Path) 
 @pytest.mark.xfail(strict=True, reason="issue 11: the terminal interview says 'Answers are saved in' a missing folder, "
                                        "then crashes after the first answer")
 def test_terminal_interview_session_in_a_missing_folder_is_refused_first(tmp_path: Path) -> None:
-    """In a terminal, interview --session /missing/dir/s.json exits 1 naming the path before the first question,
-    without claiming the answers are saved there."""
+    """In a terminal, --session into a missing folder exits 1 naming it before any question or 'saved' claim."""
     target = tmp_path / "missing" / "dir" / "s.json"
     child = spawn_pty(["interview", "--session", str(target)], cwd=tmp_path, timeout=15)
     index = child.expect([pexpect.EOF, "Where is your main pain"])
@@ -247,8 +245,7 @@ def test_terminal_interview_session_in_a_missing_folder_is_refused_first(tmp_pat
 @pytest.mark.xfail(strict=True, reason="issue 11: --save-case into a missing folder prints no result (not even the "
                                        "EMERGENCY) and exits 3")
 def test_save_case_into_a_missing_folder_still_prints_the_result(tmp_path: Path) -> None:
-    """interview --answers A --save-case /missing/case.yaml prints the assessment (here EMERGENCY) and then exits 1
-    naming the path it could not write."""
+    """--save-case into a missing folder still prints the result (the EMERGENCY), then exits 1 naming the path."""
     (tmp_path / "a.yaml").write_text(EMERGENCY_ANSWERS)
     target = tmp_path / "missing" / "case.yaml"
     run = run_triage(["interview", "--answers", "a.yaml", "--save-case", str(target)], cwd=tmp_path)
@@ -260,8 +257,7 @@ def test_save_case_into_a_missing_folder_still_prints_the_result(tmp_path: Path)
 
 @pytest.mark.xfail(strict=True, reason="issue 11: two score runs on one -o: the last writer silently wins")
 def test_a_second_score_on_the_same_output_refuses(tmp_path: Path, big_jsonl: Path, examples_output: bytes) -> None:
-    """While one triage score writes OUT, a second one on OUT exits 1 at once saying OUT is in use; OUT keeps the
-    previous output."""
+    """A second score on an -o file being written exits 1 at once saying it is in use; the file keeps its content."""
     target = tmp_path / "out.jsonl"
     target.write_bytes(examples_output)
     first = start_triage(["score", str(big_jsonl), "--workers", "1", "-q", "-o", str(target)], cwd=tmp_path)
@@ -291,8 +287,7 @@ def answer_first_question(child: pexpect.spawn) -> None:
 
 @pytest.mark.xfail(strict=True, reason="issue 11: two interviews on one session file: one person's answers are lost")
 def test_a_second_interview_on_the_same_session_refuses(tmp_path: Path) -> None:
-    """While one interview keeps s.json, ``interview --resume s.json`` elsewhere exits 1 saying the session is in use,
-    before asking anything."""
+    """--resume of a session another interview has open exits 1 saying it is in use, before asking anything."""
     session = tmp_path / "s.json"
     first = spawn_pty(["interview", "--session", str(session)], cwd=tmp_path, timeout=20)
     try:
@@ -312,8 +307,7 @@ def test_a_second_interview_on_the_same_session_refuses(tmp_path: Path) -> None:
 
 @pytest.mark.xfail(strict=True, reason="issue 11: --answers with --session EXISTING silently replaces a saved session")
 def test_answers_never_replace_a_saved_session(tmp_path: Path) -> None:
-    """interview --answers A --session EXISTING refuses as the terminal interview does (same exit code, pointing to
-    --resume), and leaves the saved session as it was."""
+    """--answers with --session EXISTING refuses as the terminal interview does, leaving the session as it was."""
     session = tmp_path / "s.json"
     (tmp_path / "first.yaml").write_text("region: lumbar\nage: 40\n")
     made = run_triage(["interview", "--answers", "first.yaml", "--session", str(session)], cwd=tmp_path)

@@ -70,9 +70,7 @@ CORRUPTIONS: list[Any] = [
 @pytest.mark.parametrize(("make", "says"), CORRUPTIONS)
 def test_resume_of_a_corrupted_session_is_a_clear_error(tmp_path: Path, saved: dict[str, Any], make: Any,
                                                         says: str | None) -> None:
-    """In a terminal, --resume of a corrupted session exits 1 before any question with a message naming the file
-    and what is wrong (the part: history, defaults, answers; or that it is empty, truncated at a line, or not a
-    saved interview), no traceback, no JSON decoder jargon; the file is left as it was."""
+    """--resume of a corrupted session exits 1 before any question, saying what is wrong, the file unchanged."""
     data = make(saved)
     session = tmp_path / "s.json"
     session.write_bytes(data if isinstance(data, bytes) else data.encode())
