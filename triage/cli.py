@@ -15,6 +15,7 @@ from click.core import ParameterSource
 from . import __version__
 from .cli_coverage import coverage
 from .cli_support import RULES_OPTION, run_command
+from .service.commands import fhir, serve
 from .rulebook import load_rulebase
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,24 +26,27 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("case_file", metavar="CASE_FILE")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for people, json for programs (case-format.md).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "fhir"]), default="text",
+              show_default=True, help="text for people, json for programs (case-format.md), fhir for a "
+              "FHIR GuidanceResponse.")
 @RULES_OPTION
 def assess(case_file: str, output_format: str, rules_dir: Optional[str]) -> None:
-    """Assess one case file (JSON or YAML; - reads standard input)."""
+    """Assess one case file (JSON or YAML; - reads standard input) or FHIR QuestionnaireResponse (JSON)."""
 
     def action() -> None:
         from .assessment import Assessor
-        from .caseio import load_case
         from .render import render_text
+        from .service.fhir import guidance_json, load_case_or_response
 
         rulebase = load_rulebase(rules_dir)
-        case = load_case(case_file)
-        assessment = Assessor(rulebase).assess(case)
+        answers, case_id, response = load_case_or_response(case_file)  # a QuestionnaireResponse by resourceType
+        assessment = Assessor(rulebase).assess_answers(answers, case_id)
+        labels = {level: text.label for level, text in rulebase.meta.levels.items()}
         if output_format == "json":
             click.echo(assessment.model_dump_json(indent=2))
+        elif output_format == "fhir":
+            click.echo(guidance_json(assessment, labels, response))
         else:
-            labels = {level: text.label for level, text in rulebase.meta.levels.items()}
             click.echo(render_text(assessment, labels), nl=False)
 
     run_command(action)
@@ -226,3 +230,5 @@ def main(argv: Optional[list[str]] = None) -> None:
 
 
 cli.add_command(coverage)
+cli.add_command(serve)
+cli.add_command(fhir)

@@ -165,6 +165,14 @@ class Logic:
                 effective[question.id] = question.hidden_answer
         return effective, shown
 
+    def shown(self, given: dict[str, Any]) -> set[str]:
+        """The ids of the questions shown given these answers, walking the questions in order."""
+        return self._walk(given)[1]
+
+    def probe_values(self, question_id: str) -> list[Any]:
+        """The answers tried for a question answered "not sure" when deciding what it could show."""
+        return list(self._probe_values[question_id])
+
     def shown_answers(self, given: dict[str, Any]) -> dict[str, Any]:
         """The answers in force, walking the questions in order: given answers of shown questions, and the
         declared answers of hidden ones. Answers given to questions that are now hidden are dropped."""
