@@ -1,4 +1,4 @@
-"""Throughput of assessing random cases in one process, durable_rules against the plain-Python reference.
+"""Throughput of assessing random cases in one process, durable_rules against the plain-Python engine.
 
     python benchmarks/assess_throughput.py                 # 10,000 cases
     python benchmarks/assess_throughput.py --long 1000000  # also 1,000,000 assessments, memory sampled
@@ -19,10 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from triage.assessment import Assessor  # noqa: E402
-from triage.models import Case  # noqa: E402
-from triage.rulebook import load_rulebase  # noqa: E402
-from triage.synthetic import random_case_dicts  # noqa: E402
+from tests.synthetic import random_case_dicts
+from triage.assess.assessor import Assessor
+from triage.engines import ENGINE_NAMES
+from triage.language.loading import load_rulebase
+from triage.models import Case
 
 
 def rss_mib() -> float:
@@ -30,8 +31,9 @@ def rss_mib() -> float:
         return int(statm.read().split()[1]) * 4096 / 2**20
 
 
-def timed(assessor: Assessor, cases: list[Case]) -> tuple[float, list[float], Counter]:
-    latencies, levels = [], Counter()
+def timed(assessor: Assessor, cases: list[Case]) -> tuple[float, list[float], Counter[str]]:
+    latencies: list[float] = []
+    levels: Counter[str] = Counter()
     start = time.perf_counter()
     for case in cases:
         t0 = time.perf_counter_ns()
@@ -44,7 +46,7 @@ def chain_rate(assessor: Assessor, cases: list[Case]) -> float:
     answers = [case.answers() for case in cases]
     start = time.perf_counter()
     for item in answers:
-        assessor.evaluator.chain(item)
+        assessor.engine.chain(item)
     return len(answers) / (time.perf_counter() - start)
 
 
@@ -61,18 +63,19 @@ def main() -> None:
     print(f"rule base {rulebase.version} ({len(rulebase.rules)} rules), {len(cases):,} random cases, "
           f"Python {sys.version.split()[0]}")
     results = {}
-    for name in ("durable", "reference"):
-        assessor = Assessor(rulebase, evaluator=name)
+    for name in ENGINE_NAMES:
+        assessor = Assessor(rulebase, engine=name)
         seconds, latencies, levels = timed(assessor, cases)
         results[name] = len(cases) / seconds
         q = statistics.quantiles(latencies, n=100)
-        print(f"{name:>9}: {len(cases) / seconds:>8,.0f} assessments/s  latency mean {statistics.mean(latencies):.0f} us, "
+        print(f"{name:>9}: {len(cases) / seconds:>8,.0f} assessments/s  "
+              f"latency mean {statistics.mean(latencies):.0f} us, "
               f"p50 {q[49]:.0f} us, p99 {q[98]:.0f} us;  chaining alone {chain_rate(assessor, cases):>8,.0f} cases/s")
     print(f"levels: {dict(sorted(levels.items()))}")
-    print(f"reference / durable_rules speed ratio: {results['reference'] / results['durable']:.2f}x")
+    print(f"python / durable_rules speed ratio: {results['python'] / results['durable']:.2f}x")
 
     if args.long:
-        assessor = Assessor(rulebase, evaluator="durable")
+        assessor = Assessor(rulebase, engine="durable")
         step = max(args.long // 10, 1)
         start, rss_start = time.perf_counter(), rss_mib()
         print(f"long run: {args.long:,} assessments; RSS at start {rss_start:.1f} MiB")

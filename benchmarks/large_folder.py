@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from triage.assessment import Assessor  # noqa: E402
-from triage.caseio import load_case  # noqa: E402
-from triage.synthetic import random_case_dicts  # noqa: E402
+from tests.synthetic import random_case_dicts
+from triage.assess.assessor import Assessor
+from triage.cases import load_case
 
 BROKEN = {  # file suffix, content
     "unknown-field": (".json", '{"agee": 40, "region": "lumbar"}'),
@@ -87,7 +87,7 @@ def main() -> None:
         print(f"triage score: exit {proc.returncode} in {seconds:.0f} s ({args.files / seconds:,.0f} files/s)")
         lines = [json.loads(line) for line in out.read_text().splitlines()]
         errors = {line["case_id"] for line in lines if "error" in line}
-        reference = Assessor(evaluator="reference")
+        reference = Assessor(engine="python")
         wrong = 0
         for line in lines:
             if "error" in line:

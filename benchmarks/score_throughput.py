@@ -25,10 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from triage.batch import default_workers, process_assessor, score_record, score_records  # noqa: E402
-from triage.inputs import read_records  # noqa: E402
-from triage.outputs import LineWriter, atomic_output  # noqa: E402
-from triage.synthetic import iter_random_case_dicts  # noqa: E402
+from tests.synthetic import iter_random_case_dicts
+from triage.batch.inputs import read_records
+from triage.batch.outputs import LineWriter
+from triage.batch.scoring import default_workers, process_assessor, score_record, score_records
+from triage.engines import ENGINE_NAMES, EngineName
+from triage.files import atomic_output
 
 
 def _burn(n: int) -> int:
@@ -51,21 +53,21 @@ def calibration(workers: int, jobs: int = 16, size: int = 1_500_000) -> float:
     return one / many
 
 
-def end_to_end(path: Path, out: Path, workers: int, evaluator: str) -> float:
+def end_to_end(path: Path, out: Path, workers: int, engine: EngineName) -> float:
     """Cases per second from reading ``path`` to an atomically written JSON Lines file."""
     start = time.perf_counter()
     count = 0
     with atomic_output(out) as stream:
         writer = LineWriter(stream, "jsonl")
-        for scored in score_records(read_records([str(path)]), workers=workers, evaluator=evaluator):
+        for scored in score_records(read_records([str(path)]), workers=workers, engine=engine):
             writer.write(scored)
             count += 1
     return count / (time.perf_counter() - start)
 
 
-def latencies(path: Path, evaluator: str, limit: int = 5000) -> list[float]:
+def latencies(path: Path, engine: EngineName, limit: int = 5000) -> list[float]:
     """Per-case scoring time in microseconds (parse, validate, assess, encode), one process."""
-    assessor = process_assessor(None, evaluator)
+    assessor = process_assessor(None, engine)
     result = []
     for number, record in enumerate(read_records([str(path)])):
         if number == limit:
@@ -98,7 +100,8 @@ def memory_run(folder: Path, total: int) -> None:
         for number, record in enumerate(read_records([str(path)]), 1):
             out.write(score_record(assessor, record).json_line + "\n")
             if number in marks:
-                print(f"  {number:>10,} cases  RSS {rss_mib():7.1f} MiB  {number / (time.perf_counter() - start):,.0f}/s",
+                rate = number / (time.perf_counter() - start)
+                print(f"  {number:>10,} cases  RSS {rss_mib():7.1f} MiB  {rate:,.0f}/s",
                       flush=True)
 
 
@@ -116,15 +119,15 @@ def main() -> None:
         print(f"{args.cases:,} random cases (half partial) in {cases.stat().st_size / 2**20:.1f} MiB of JSON Lines; "
               f"{os.cpu_count()} CPUs, {args.workers} workers")
         rates = {}
-        for evaluator in ("durable", "reference"):
-            lat = latencies(cases, evaluator)
+        for engine in ENGINE_NAMES:
+            lat = latencies(cases, engine)
             q = statistics.quantiles(lat, n=100)
             for workers in sorted({1, args.workers}):
-                rates[evaluator, workers] = end_to_end(cases, folder / "out.jsonl", workers, evaluator)
-                print(f"{evaluator:>9}, {workers} worker(s): {rates[evaluator, workers]:>8,.0f} cases/s end to end")
+                rates[engine, workers] = end_to_end(cases, folder / "out.jsonl", workers, engine)
+                print(f"{engine:>9}, {workers} worker(s): {rates[engine, workers]:>8,.0f} cases/s end to end")
             print(f"{'':>9}  latency per case (1 worker): mean {statistics.mean(lat):.0f} us, p50 {q[49]:.0f} us, "
                   f"p99 {q[98]:.0f} us")
-        print(f"plain Python / durable_rules, 1 worker: {rates['reference', 1] / rates['durable', 1]:.2f}x")
+        print(f"plain Python / durable_rules, 1 worker: {rates['python', 1] / rates['durable', 1]:.2f}x")
         if args.workers > 1:
             speedup = rates["durable", args.workers] / rates["durable", 1]
             calibrated = calibration(args.workers)

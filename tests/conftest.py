@@ -11,12 +11,17 @@ from typing import Any
 
 import pytest
 
-from triage.assessment import Assessor
+from triage.assess.assessor import Assessor
+from triage.interview.questionnaire import bundled_questionnaire_path
+from triage.language.loading import bundled_rules_dir, load_rulebase
+from triage.language.rulebook import RuleBase
 from triage.models import DOMAINS
-from triage.rulebook import RuleBase, load_rulebase
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "tests" / "cases"
+#: The bundled rule base and questionnaire (data inside the package).
+RULES_DIR = bundled_rules_dir()
+QUESTIONNAIRE_PATH = bundled_questionnaire_path()
 
 
 def all_no_answers(**changes: Any) -> dict[str, Any]:
@@ -40,10 +45,10 @@ def rulebase() -> RuleBase:
 @pytest.fixture(scope="session")
 def assessor(rulebase: RuleBase) -> Assessor:
     """An assessor on durable_rules over the bundled rules."""
-    return Assessor(rulebase, evaluator="durable")
+    return Assessor(rulebase, engine="durable")
 
 
 @pytest.fixture(scope="session")
 def reference(rulebase: RuleBase) -> Assessor:
-    """An assessor on the plain-Python reference chainer over the bundled rules."""
-    return Assessor(rulebase, evaluator="reference")
+    """An assessor on the plain-Python engine over the bundled rules."""
+    return Assessor(rulebase, engine="python")

@@ -9,22 +9,25 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from triage.assessment import Assessor
-from triage.batch import score_bag, score_records, score_with_dask
-from triage.caseio import load_case
+from triage.assess.assessor import Assessor
+from triage.batch.dask import score_bag, score_with_dask
+from triage.batch.inputs import read_records
+from triage.batch.scoring import score_records
+from triage.cases import load_case
 from triage.cli import cli
-from triage.inputs import read_records
+from triage.models import Assessment, Case
 
 from .conftest import CASES_DIR, ROOT, all_no_answers
 
 GOOD_FILES = ["ces-suspected.fires.yaml", "night-pain.near-miss.yaml", "claudication.fires.yaml"]
 
 
-@pytest.fixture()
+@pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     """A folder of good cases in every format, with broken cases of every kind among them."""
     folder = tmp_path / "in"
@@ -78,7 +81,7 @@ def score_cli(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def read_jsonl(path: Path) -> list[dict]:
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
@@ -146,7 +149,7 @@ def test_dask_local_cluster_gives_identical_results(corpus: Path) -> None:
         remote = [s.json_line for s in score_with_dask(records, cluster.scheduler_address, partitions=4)]
         with distributed.Client(cluster) as client:
             dicts = [all_no_answers(id="bag-1"), all_no_answers(id="bag-2", saddle_numbness=True), {"agee": 1}]
-            bagged = score_bag(db.from_sequence(dicts, npartitions=2)).compute(scheduler=client.get)
+            bagged = score_bag(db.from_sequence(dicts, npartitions=2)).compute(scheduler=client.get)  # type: ignore[no-untyped-call]
     assert remote == local
     assert [b.get("urgency") for b in bagged] == ["self_care", "emergency", None]
     assert bagged[2]["error"] == "field 'agee': unknown field (did you mean 'age'?)"
@@ -209,19 +212,19 @@ def test_interrupt_leaves_no_partial_output(tmp_path: Path) -> None:
 
 def test_a_bug_in_one_case_costs_that_case_only(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An unexpected exception while assessing one case becomes its error line; the others are scored."""
-    from triage import batch
+    from triage.batch import scoring
 
     real = Assessor.assess
 
-    def flaky(self: Assessor, case):  # noqa: ANN001
+    def flaky(self: Assessor, case: Case) -> Assessment:
         if case.id == "claudication.fires":
             raise ZeroDivisionError("boom")
         return real(self, case)
 
     monkeypatch.setattr(Assessor, "assess", flaky)
-    batch._assessors.clear()
+    scoring._assessors.clear()
     lines = [json.loads(s.json_line) for s in score_records(read_records([str(corpus)]), workers=1)]
-    batch._assessors.clear()
+    scoring._assessors.clear()
     assert {line["case_id"]: line.get("error") for line in lines}["claudication.fires"] == \
         "internal error: ZeroDivisionError: boom"
     assert sum("urgency" in line for line in lines) == len(GOOD_IDS) - 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.caseio import load_case
+from triage.cases import load_case
 from triage.errors import CaseError
 
 

@@ -6,8 +6,10 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from click.testing import CliRunner
+import pytest
+from click.testing import CliRunner, Result
 
 from triage.cli import cli
 
@@ -18,18 +20,38 @@ CASE_FORMAT_KEYS = {"case_id", "urgency", "surgical_consultation", "complete", "
                     "unanswered", "rules_version"}
 
 
-def run(*args: str, stdin: str | None = None):
+def run(*args: str, stdin: str | None = None) -> Result:
     return CliRunner().invoke(cli, list(args), input=stdin)
 
 
 def test_assess_text() -> None:
-    """The text assessment shows the level, what it means, the reasons with answers and sources, and safety-netting."""
+    """The text assessment (the person's view) shows the level, what it means, the reasons with answers and when to get help."""
     result = run("assess", str(EXAMPLE))
     assert result.exit_code == 0, result.output
-    for expected in ("EMERGENCY", "Go to an emergency department now", "[E1, emergency] Possible cauda equina",
-                     "numbness or altered feeling around the genitals", ": yes", "Source: clinical-criteria.md E1",
-                     "Safety-netting", "spinal surgeon"):
+    for expected in ("EMERGENCY", "Go to an emergency department now", "Why\n  1. Numbness around the bottom",
+                     "numbness or altered feeling around the genitals", ": yes", "When to get help at once",
+                     "spinal surgeon"):
         assert expected in result.output, expected
+    for internal in ("[E1", "Source:", "seed-000", "saddle_numbness", "ces-suspected"):
+        assert internal not in result.output, internal
+    assert result.output == run("assess", str(EXAMPLE), "--for", "person").output
+
+
+def test_assess_text_for_clinician() -> None:
+    """--for clinician adds the criterion and rule ids, field names, full sources and fired rules."""
+    result = run("assess", str(EXAMPLE), "--for", "clinician")
+    assert result.exit_code == 0, result.output
+    for expected in ("clinician's view", "E1 Suspected cauda equina syndrome [emergency, surgical; rule ces-suspected]",
+                     "- saddle_numbness: yes", "- ces_symptoms_days: 2", "Source: clinical-criteria.md E1;",
+                     "- GIRFT-CES-2023: GIRFT National Suspected Cauda Equina Syndrome Pathway", "Safety-netting given",
+                     "Rules fired: advice-lower-back, finding-ces-symptom, ces-suspected"):
+        assert expected in result.output, expected
+
+
+def test_assess_for_an_unknown_view_is_a_usage_error() -> None:
+    """--for takes person or clinician only (exit 2, naming the choices)."""
+    result = run("assess", str(EXAMPLE), "--for", "doctor")
+    assert result.exit_code == 2 and "person" in result.output and "clinician" in result.output
 
 
 def test_assess_json_has_every_field_of_the_case_format() -> None:
@@ -37,7 +59,7 @@ def test_assess_json_has_every_field_of_the_case_format() -> None:
     result = run("assess", str(EXAMPLE), "--format", "json")
     assert result.exit_code == 0
     data = json.loads(result.output)
-    assert CASE_FORMAT_KEYS <= set(data)
+    assert set(data) >= CASE_FORMAT_KEYS
     assert data["urgency"] == "emergency" and data["surgical_consultation"] is True and data["complete"] is True
     reason = data["reasons"][0]
     assert set(reason) >= {"rule", "title", "urgency", "because", "source"}
@@ -91,7 +113,7 @@ def test_a_rule_durable_rules_cannot_compile_is_located(tmp_path: Path) -> None:
     """A condition too large for durable_rules is a located rule-base problem (exit 1), not a crash."""
     import shutil
 
-    from triage.rulebook import bundled_rules_dir
+    from triage.language.loading import bundled_rules_dir
 
     folder = tmp_path / "rules"
     shutil.copytree(bundled_rules_dir(), folder)
@@ -111,15 +133,15 @@ def test_a_rule_durable_rules_cannot_compile_is_located(tmp_path: Path) -> None:
 """)
     result = run("check", "--rules", str(folder))
     assert result.exit_code == 1, result.output
-    assert "big.yaml: rule 'too-big': durable_rules cannot compile this condition" in result.output
+    assert "big.yaml:2: rule 'too-big': durable_rules cannot compile this condition" in result.output
 
 
-def test_an_unexpected_error_exits_3(monkeypatch) -> None:
+def test_an_unexpected_error_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug anywhere becomes exit 3 with a request to report it, never a bare traceback or exit 1."""
-    def broken(*args, **kwargs):
+    def broken(*args: Any, **kwargs: Any) -> Any:
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr("triage.assessment.Assessor.assess", broken)
+    monkeypatch.setattr("triage.assess.assessor.Assessor.assess", broken)
     result = run("assess", str(EXAMPLE))
     assert result.exit_code == 3
     assert "triage: internal error: ZeroDivisionError: boom" in result.output and "please report" in result.output

@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
-from triage.assessment import Assessor
-from triage.caseio import load_case
-from triage.cli_coverage import coverage
-from triage.conditions import FieldTest, FindingTest
-from triage.coverage import CoverageCollector, CoverageReport, describe_leaf, measure
-from triage.coverage_report import render_cobertura, render_junit, render_text, rule_lines
-from triage.rulebook import RuleBase
+from triage.assess.assessor import Assessor
+from triage.cases import load_case
+from triage.cli.coverage import coverage
+from triage.coverage.collector import CoverageCollector, CoverageReport
+from triage.coverage.measure import measure
+from triage.coverage.report import render_cobertura, render_junit, render_text, rule_lines
+from triage.language.conditions import FieldTest, FindingTest, describe_leaf
+from triage.language.rulebook import RuleBase
 
 from .conftest import CASES_DIR, ROOT
 
@@ -29,7 +31,7 @@ def fixture_report() -> CoverageReport:
     return measure([str(CASES)], str(RULES))
 
 
-def run(*args: str):
+def run(*args: str) -> Result:
     return CliRunner().invoke(coverage, list(args))
 
 
@@ -125,9 +127,10 @@ def test_cobertura_xml_has_a_line_per_rule_and_a_branch_per_condition_outcome(tm
                                      "branches-covered", "branch-rate")} == {
         "lines-valid": "3", "lines-covered": "1", "line-rate": "0.3333", "branches-valid": "8",
         "branches-covered": "5", "branch-rate": "0.6250"}
-    assert root.find("sources/source").text == str(RULES.resolve())
+    source = root.find("sources/source")
+    assert source is not None and source.text == str(RULES.resolve())
     classes = {c.get("filename"): c for c in root.iter("class")}
-    assert sorted(classes) == ["fever.yaml", "impossible.yaml"]
+    assert sorted(str(name) for name in classes) == ["fever.yaml", "impossible.yaml"]
     lines = [(line.get("number"), line.get("hits"), line.get("condition-coverage"))
              for line in classes["fever.yaml"].iter("line")]
     assert lines == [("2", "1", "75% (3/4)"), ("12", "0", "50% (1/2)")]
@@ -169,7 +172,7 @@ def test_mcdc_needs_a_pair_differing_in_that_condition_alone(rulebase: RuleBase)
     rule = rulebase.rule("severe-unrelenting-pain")  # all: pain_unrelieved_by_rest, otc_ineffective
     holds = rulebase.compiled[rule.id].holds
 
-    def collect(*cases: dict) -> list:
+    def collect(*cases: dict[str, Any]) -> list[Any]:
         collector = CoverageCollector(rulebase)
         for number, answers in enumerate(cases):
             fired = [rule.id] if holds(answers, frozenset()) else []
@@ -211,7 +214,8 @@ def test_assessments_without_answers_give_rule_coverage_only(rulebase: RuleBase,
     """Counting assessments (the pytest plugin's way) gives rules, levels and findings, no condition columns."""
     collector = CoverageCollector(rulebase, keep_cases=1)
     for name in ("night-pain.fires", "night-pain.fires", "claudication.fires"):
-        collector.add_assessment(assessor.assess(load_case(CASES_DIR / f"{name}.yaml")), name="t")
+        result = assessor.assess(load_case(CASES_DIR / f"{name}.yaml"))
+        collector.add("t", result.fired_rules, result.urgency)
     report = collector.report()
     assert not report.conditions_measured and report.conditions() == []
     night = next(r for r in report.rules if r.id == "night-pain")

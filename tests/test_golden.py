@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from triage.assessment import Assessor
-from triage.caseio import load_case
-from triage.rulebook import RuleBase
+from triage.assess.assessor import Assessor
+from triage.cases import load_case
+from triage.language.rulebook import RuleBase
 
 from .conftest import CASES_DIR
 

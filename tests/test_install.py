@@ -23,11 +23,11 @@ def test_installed_package_finds_its_bundled_rules(tmp_path: Path) -> None:
     (elsewhere / "case.yaml").write_text((ROOT / "examples" / "cauda-equina.yaml").read_text())
     env = {**os.environ, "PYTHONPATH": str(target)}
     probe = subprocess.run(
-        [sys.executable, "-c", "import triage, triage.rulebook as r; print(triage.__file__); print(r.bundled_rules_dir())"],
+        [sys.executable, "-c", "import triage, triage.language.loading as r; print(triage.__file__); print(r.bundled_rules_dir())"],
         cwd=elsewhere, env=env, capture_output=True, text=True, check=True,
     )
     module_file, rules_dir = probe.stdout.split()
-    assert module_file.startswith(str(target)) and rules_dir == str(target / "triage" / "_data" / "rules")
+    assert module_file.startswith(str(target)) and rules_dir == str(target / "triage" / "data" / "rules")
     assessed = subprocess.run([sys.executable, "-m", "triage", "assess", "case.yaml", "--format", "json"],
                               cwd=elsewhere, env=env, capture_output=True, text=True)
     assert assessed.returncode == 0, assessed.stderr
@@ -35,4 +35,4 @@ def test_installed_package_finds_its_bundled_rules(tmp_path: Path) -> None:
     checked = subprocess.run([sys.executable, "-m", "triage", "check"], cwd=elsewhere, env=env,
                              capture_output=True, text=True)
     assert checked.returncode == 0 and "rule base OK" in checked.stdout
-    assert (target / "triage" / "_data" / "questionnaires").is_dir()
+    assert (target / "triage" / "data" / "questionnaires" / "spine.yaml").is_file()

@@ -13,12 +13,14 @@ from click.testing import CliRunner
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from triage.assessment import Assessor
+from triage.assess.assessor import Assessor
 from triage.cli import cli
-from triage.interview import (
-    BACK, InterviewState, ScriptedAnswers, SessionError, TerminalPrompter, load_session, run_interview, save_session,
-)
-from triage.questionnaire import Logic, load_questionnaire
+from triage.errors import SessionError
+from triage.interview.logic import Logic
+from triage.interview.questionnaire import Question, load_questionnaire
+from triage.interview.runner import BACK, InterviewState, ScriptedAnswers, run_interview
+from triage.interview.sessions import load_session, save_session
+from triage.interview.terminal import TerminalPrompter
 
 from .conftest import ROOT
 
@@ -103,7 +105,7 @@ class Replies:
         self.replies = iter(replies)
         self.asked: list[str] = []
 
-    def ask(self, question, section_title, progress, default):  # noqa: ANN001, ANN201
+    def ask(self, question: Question, section_title: str, progress: tuple[int, int], default: Any) -> Any:
         self.asked.append(question.id)
         reply = next(self.replies)
         return default if reply == "default" else reply
@@ -125,7 +127,8 @@ def test_resume_continues_and_refuses_another_rule_version(tmp_path: Path, asses
     state = InterviewState(answers={"region": "lumbar", "age": 40}, history=["region", "age"])
     save_session(path, state, assessor, QUESTIONNAIRE)
     resumed = load_session(path, assessor, QUESTIONNAIRE)
-    assert resumed.answers == state.answers and LOGIC.next_question(resumed.answers).id == "duration_days"
+    upcoming = LOGIC.next_question(resumed.answers)
+    assert resumed.answers == state.answers and upcoming is not None and upcoming.id == "duration_days"
     data = json.loads(path.read_text())
     data["rules_version"] = "0.9.0"
     path.write_text(json.dumps(data))
@@ -188,7 +191,7 @@ def answer_like_a_person(tmp_path: Path, script: dict[str, Any]) -> str:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
-    return child.before
+    return str(child.before)
 
 
 def test_in_a_terminal_saddle_numbness_ends_with_the_emergency_first(tmp_path: Path) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import random
 
-from triage.assessment import Assessor, worst_case
-from triage.synthetic import random_answers
+from triage.assess.assessor import Assessor
+from triage.assess.completeness import worst_case
+
+from .synthetic import random_answers
 
 RANDOM_CASES = 10_000
 
@@ -18,11 +20,11 @@ def test_durable_engine_agrees_with_the_reference_on_random_cases(assessor: Asse
         unknown_rate = rng.choice((0.0, 0.0, 0.05, 0.3, 0.7))
         answers = random_answers(rng, unknown_rate, yes_rate=rng.choice((0.02, 0.05, 0.15)))
         where = f"seed {seed}, case {number}: {answers}"
-        ours, theirs = assessor.evaluator.chain(answers), reference.evaluator.chain(answers)
+        ours, theirs = assessor.engine.chain(answers), reference.engine.chain(answers)
         assert set(ours.fired) == set(theirs.fired), where
         assert len(ours.fired) == len(set(ours.fired)), f"a rule fired twice: {where}"
         assert ours.findings == theirs.findings, where
         if number % 10 == 0:  # the full assessment also runs the worst-case chain
             assert assessor.assess_answers(answers) == reference.assess_answers(answers), where
         worst = worst_case(answers)
-        assert set(assessor.evaluator.chain(worst).fired) == set(reference.evaluator.chain(worst).fired), where
+        assert set(assessor.engine.chain(worst).fired) == set(reference.engine.chain(worst).fired), where

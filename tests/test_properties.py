@@ -7,8 +7,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from triage.assessment import Assessor
-from triage.models import DOMAINS, SEVERITY_ORDER, URGENCY_RANK
+from triage.assess.assessor import Assessor
+from triage.models import DOMAINS, SEVERITY_ORDER, Urgency
 
 _THRESHOLDS = {
     "age": [3, 15, 16, 39, 40, 49, 50, 69, 70, 95],
@@ -40,7 +40,7 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 
 
 def rank(assessor: Assessor, answers: dict[str, Any]) -> int:
-    return URGENCY_RANK[assessor.assess_answers(answers).urgency]
+    return Urgency(assessor.assess_answers(answers).urgency).rank
 
 
 @SETTINGS
@@ -70,7 +70,7 @@ def test_unknown_is_not_no(assessor: Assessor, answers: dict[str, Any], fill: di
     if not result.complete:
         return
     completed = {**fill, **answers}
-    assert rank(assessor, completed) <= URGENCY_RANK[result.urgency], sorted(set(fill) - set(answers))
+    assert rank(assessor, completed) <= Urgency(result.urgency).rank, sorted(set(fill) - set(answers))
 
 
 @SETTINGS
@@ -82,7 +82,7 @@ def test_unknown_never_yields_self_care(assessor: Assessor, answers: dict[str, A
     if result.urgency == "self_care":
         assert result.complete and not {"age", "region"} & unknown
     if not result.complete:
-        assert URGENCY_RANK[result.urgency] >= URGENCY_RANK["soon"]
+        assert Urgency(result.urgency).rank >= Urgency("soon").rank
         assert result.unanswered and set(result.unanswered) <= unknown
     if result.urgency == "emergency":
         assert result.complete and result.unanswered == []
@@ -93,8 +93,8 @@ def test_unknown_never_yields_self_care(assessor: Assessor, answers: dict[str, A
 def test_highest_wins_and_every_reason_is_explained(assessor: Assessor, answers: dict[str, Any]) -> None:
     """The level is the highest fired criterion; every fired criterion is reported with answers and source."""
     result = assessor.assess_answers(answers)
-    levels = [URGENCY_RANK[r.urgency] for r in result.reasons]
-    assert URGENCY_RANK[result.urgency] == max(levels, default=0)
+    levels = [Urgency(r.urgency).rank for r in result.reasons]
+    assert Urgency(result.urgency).rank == max(levels, default=0)
     fired_level_rules = {r for r in result.fired_rules if assessor.rulebase.rule(r).urgency}
     assert fired_level_rules <= {r.rule for r in result.reasons}
     assert result.surgical_consultation == any(r.surgical for r in result.reasons)

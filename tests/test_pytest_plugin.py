@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import shutil
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
-from triage import assessment
-from triage.assessment import Assessor
-from triage.batch import score_records
-from triage.inputs import read_records
-from triage.models import Assessment
+from triage.assess.assessor import Assessor, Observation
+from triage.batch.inputs import read_records
+from triage.batch.scoring import score_records
 
-from .conftest import CASES_DIR, ROOT
+from .conftest import CASES_DIR, RULES_DIR
 
 pytest_plugins = ["pytester"]
 
@@ -38,25 +36,32 @@ from pathlib import Path
 from triage import Assessor, load_case, load_rulebase
 
 def test_golden_cases():
-    assessor = Assessor(load_rulebase({rules!r}), evaluator="reference")
+    assessor = Assessor(load_rulebase({rules!r}), engine="python")
     for path in sorted(Path({cases!r}).glob("*.yaml")):
         assessor.assess(load_case(path))
 """
 
 
 @pytest.fixture
-def observed() -> Iterator[list[Assessment]]:
-    """Every assessment this process is told of while the test runs."""
-    seen: list[Assessment] = []
-    assessment.OBSERVERS.append(seen.append)
+def observed() -> Iterator[list[Observation]]:
+    """Every assessment this process is told of while the test runs (the session's own observer still is too)."""
+    seen: list[Observation] = []
+    previous = Assessor.observer
+
+    def observe(observation: Observation) -> None:
+        seen.append(observation)
+        if previous is not None:
+            previous(observation)
+
+    Assessor.observer = observe
     yield seen
-    assessment.OBSERVERS.remove(seen.append)
+    Assessor.observer = previous
 
 
 def test_a_rule_without_a_case_fails_the_session_and_is_named(pytester: pytest.Pytester) -> None:
     """Adding a rule that no test case fires makes pytest --rule-coverage-fail-under 100 fail, naming the rule."""
     rules = pytester.path / "rules"
-    shutil.copytree(ROOT / "rules", rules)
+    shutil.copytree(RULES_DIR, rules)
     (rules / "soon.yaml").write_text((rules / "soon.yaml").read_text() + NEW_RULE)
     pytester.makepyfile(test_golden=GOLDEN_TEST.format(rules=str(rules), cases=str(CASES_DIR)))
     result = pytester.runpytest(*INNER, "--rule-coverage-rules", str(rules), "--rule-coverage-fail-under", "100")
@@ -72,9 +77,9 @@ def test_a_rule_without_a_case_fails_the_session_and_is_named(pytester: pytest.P
 
 def test_the_golden_cases_reach_the_threshold(pytester: pytest.Pytester) -> None:
     """The golden cases fire every bundled rule; assessments with another rule base are not counted."""
-    fixture_rules = ROOT / "tests" / "fixtures" / "coverage" / "rules"
+    fixture_rules = CASES_DIR.parent / "fixtures" / "coverage" / "rules"
     other = ("\ndef test_other_rule_base():\n"
-             f"    other = Assessor(load_rulebase({str(fixture_rules)!r}), evaluator='reference')\n"
+             f"    other = Assessor(load_rulebase({str(fixture_rules)!r}), engine='python')\n"
              "    other.assess_answers({'fever': True})\n")
     pytester.makepyfile(test_golden=GOLDEN_TEST.format(rules=None, cases=str(CASES_DIR)) + other)
     result = pytester.runpytest(*INNER, "--rule-coverage", "--rule-coverage-fail-under", "100")
@@ -92,25 +97,25 @@ def test_the_golden_cases_reach_the_threshold(pytester: pytest.Pytester) -> None
 
 def test_without_the_options_the_plugin_stays_out_of_the_way(pytester: pytest.Pytester) -> None:
     """Without --rule-coverage nothing more is observed and no report is printed."""
-    already = len(assessment.OBSERVERS)  # this session's own, when it runs with --rule-coverage
-    pytester.makepyfile(test_one="from triage import assessment\n\n"
-                                 f"def test_nothing_observed():\n    assert len(assessment.OBSERVERS) == {already}\n")
+    already = repr(Assessor.observer)  # this session's own, when it runs with --rule-coverage
+    pytester.makepyfile(test_one="from triage.assess.assessor import Assessor\n\n"
+                                 f"def test_nothing_observed():\n    assert repr(Assessor.observer) == {already!r}\n")
     result = pytester.runpytest(*INNER)
     result.assert_outcomes(passed=1)
     assert "rule coverage" not in result.stdout.str()
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_batch_assessments_are_seen_once_whatever_the_workers(workers: int, observed: list[Assessment]) -> None:
+def test_batch_assessments_are_seen_once_whatever_the_workers(workers: int, observed: list[Observation]) -> None:
     """Scoring in this process or in worker processes tells the observers of each case exactly once."""
     files = [str(p) for p in sorted(CASES_DIR.glob("night-pain.*.yaml")) + sorted(CASES_DIR.glob("claudication.*"))]
     scored = list(score_records(read_records(files), workers=workers, chunk_size=1))
-    assert sorted(a.case_id for a in observed) == sorted(s.case_id for s in scored)
+    assert sorted(str(a.case_id) for a in observed) == sorted(str(s.case_id) for s in scored)
     assert [a.fired_rules for a in observed if a.case_id == "night-pain.fires"] == [
-        list(next(s.fired_rules for s in scored if s.case_id == "night-pain.fires"))]
+        next(s.fired_rules for s in scored if s.case_id == "night-pain.fires")]
 
 
-def test_interview_answers_are_seen(observed: list[Assessment], reference: Assessor) -> None:
+def test_interview_answers_are_seen(observed: list[Observation], reference: Assessor) -> None:
     """Each answer given in a session is an assessment the observers see."""
     session = reference.session("interview")
     session.answer("region", "lumbar")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from pathlib import Path
 from typing import Any
@@ -10,14 +11,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.assessment import Assessor
-from triage.questionnaire import (
-    Logic, QuestionnaireError, answer_options, bundled_questionnaire_path, check_against_rules, load_questionnaire,
+from triage.assess.assessor import Assessor
+from triage.errors import QuestionnaireError
+from triage.interview.logic import Logic
+from triage.interview.questionnaire import (
+    answer_options,
+    bundled_questionnaire_path,
+    check_against_rules,
+    load_questionnaire,
 )
-from triage.rulebook import RuleBase
+from triage.language.rulebook import RuleBase
 
 QUESTIONNAIRE = load_questionnaire()
 LOGIC = Logic(QUESTIONNAIRE)
+
+
+def next_id(answers: dict[str, Any]) -> str | None:
+    """The id of the question the interview asks next, or None when it is done."""
+    question = LOGIC.next_question(answers)
+    return question.id if question is not None else None
 
 
 def answers_strategy() -> st.SearchStrategy[dict[str, Any]]:
@@ -49,8 +61,7 @@ def test_foot_drop_is_asked_only_with_weakness_and_not_sure_never_hides_it() -> 
 def test_cauda_equina_duration_is_asked_only_with_a_symptom() -> None:
     """The duration and worsening of bladder/bowel/saddle symptoms follow a 'yes' (or 'not sure') to one."""
     days = QUESTIONNAIRE.question("ces_symptoms_days")
-    noes = {name: False for name in ("saddle_numbness", "bladder_change", "urinary_retention",
-                                     "urinary_incontinence", "bowel_change", "sexual_dysfunction")}
+    noes = dict.fromkeys(("saddle_numbness", "bladder_change", "urinary_retention", "urinary_incontinence", "bowel_change", "sexual_dysfunction"), False)
     assert not LOGIC.is_shown(days, noes)
     assert LOGIC.is_shown(days, {**noes, "bowel_change": True})
     assert LOGIC.is_shown(days, {**noes, "bowel_change": None})
@@ -87,13 +98,14 @@ def test_next_question_and_back() -> None:
     given_answers: dict[str, Any] = {}
     history: list[str] = []
     for value in ("lumbar", 40, 3):
-        question = LOGIC.next_question(given_answers)
-        given_answers[question.id] = value
-        history.append(question.id)
-    assert LOGIC.next_question(given_answers).id == "pain_score"
+        question = next_id(given_answers)
+        assert question is not None
+        given_answers[question] = value
+        history.append(question)
+    assert next_id(given_answers) == "pain_score"
     given_answers, history, target = LOGIC.back(given_answers, history)
     assert target == "duration_days" and history == ["region", "age"] and "duration_days" not in given_answers
-    assert LOGIC.next_question(given_answers).id == "duration_days"
+    assert next_id(given_answers) == "duration_days"
     assert LOGIC.back({}, []) == ({}, [], None)
 
 
@@ -142,5 +154,49 @@ def problems(path: Path) -> list[str]:
      "q.yaml: question 'immunosuppressed': shows_if: unknown key (did you mean 'show_if'?)"),
 ])
 def test_questionnaire_problems_are_located(tmp_path: Path, old: str, new: str, problem: str) -> None:
-    """Bad ids, skip logic on later questions, missing answers, wrong types and unreachable questions."""
-    assert problem in problems(broken(tmp_path, old, new))
+    """Bad ids, skip logic on later questions, missing answers, wrong types and unreachable questions, each with its line."""
+    path = broken(tmp_path, old, new)
+    # A key the schema refuses is located at its own line; any other problem at the line of its question's id.
+    anchor = "shows_if:" if "shows_if" in problem else f"- id: {problem.split(chr(39))[1]}"
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if anchor in text)
+    assert problem.replace("q.yaml: ", f"q.yaml:{line}: ", 1) in problems(path)
+
+
+def _every_answer(question_id: str) -> list[Any]:
+    """Every answer to a question, numbers up to 200 (beyond every threshold the skip logic uses)."""
+    question = QUESTIONNAIRE.question(question_id)
+    if question.type == "number":
+        assert question.minimum is not None and question.maximum is not None
+        return list(range(question.minimum, min(question.maximum, 200) + 1))
+    return answer_options(question)
+
+
+@settings(max_examples=200, deadline=None)
+@given(given_answers=answers_strategy())
+def test_a_question_after_not_sure_is_shown_exactly_when_some_answer_would_show_it(given_answers: dict[str, Any]) -> None:
+    """is_shown with "not sure" gates agrees with trying every answer to those gates (a brute-force search)."""
+    from triage.language.conditions import fields_read
+    from triage.language.evaluation import compile_condition
+
+    for question in QUESTIONNAIRE.questions:
+        if question.show_if is None:
+            continue
+        earlier = {k: v for k, v in given_answers.items() if QUESTIONNAIRE.index[k] < QUESTIONNAIRE.index[question.id]}
+        gates = fields_read(question.show_if)
+        unsure = [g for g in gates if g in earlier and earlier[g] is None]
+        known = {k: v for k, v in earlier.items() if v is not None}
+        holds = compile_condition(question.show_if).holds
+        expected = any(holds({**known, **dict(zip(unsure, values, strict=True))}, frozenset())
+                       for values in itertools.product(*(_every_answer(g) for g in unsure)))
+        assert LOGIC.is_shown(question, earlier) == expected, (question.id, earlier)
+
+
+def test_not_sure_probes_every_outcome_of_the_gate_even_one_like_unknown(tmp_path: Path) -> None:
+    """A gate "age 16 or over" (not under 16) after "not sure" to age shows the question: some age shows it."""
+    path = broken(tmp_path, "        show_if:\n          any:\n            - {field: region, is: cervical}\n"
+                            "            - {field: age, lt: 16}\n",
+                  "        show_if: {not: {field: age, lt: 16}}\n")
+    logic = Logic(load_questionnaire(path))
+    torticollis = logic.questionnaire.question("torticollis")
+    assert logic.is_shown(torticollis, {"region": "lumbar", "age": None})
+    assert not logic.is_shown(torticollis, {"region": "lumbar", "age": 10})

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from triage.cli import cli
-from triage.rulebook import RuleBase
+from triage.language.rulebook import RuleBase
 
 from .conftest import ROOT
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from triage.errors import RuleBaseError
-from triage.rulebook import RuleBase, bundled_rules_dir, load_rulebase
+from triage.language.loading import bundled_rules_dir, load_rulebase
+from triage.language.rulebook import RuleBase
 
 from .conftest import ROOT
 
@@ -26,6 +27,17 @@ def broken_copy(tmp_path: Path, edits: dict[str, list[tuple[str, str]]]) -> Path
             text = text.replace(old, new, 1) if old else new
         path.write_text(text)
     return folder
+
+
+def line_of(folder: Path, file: str, text: str, nth: int = 1) -> int:
+    """The number of the nth line of a file of the rule folder that contains ``text``."""
+    numbers = [n for n, line in enumerate((folder / file).read_text().splitlines(), 1) if text in line]
+    return numbers[nth - 1]
+
+
+def rule_at(folder: Path, file: str, rule_id: str, nth: int = 1) -> str:
+    """How problems with a rule are located: ``soon.yaml:27: rule 'night-pain'``."""
+    return f"{file}:{line_of(folder, file, f'- id: {rule_id}', nth)}: rule '{rule_id}'"
 
 
 def problems(folder: Path) -> list[str]:
@@ -79,10 +91,14 @@ def test_schema_problems_are_located(tmp_path: Path) -> None:
         ("{field: duration_days, gt: 7}", "{field: duration_days, gtt: 7}"),
         ("    urgency: soon\n    source: \"clinical-criteria.md S3", "    urgency: later\n    source: \"clinical-criteria.md S3"),
     ]})
+    def key_at(text: str) -> str:
+        return f"soon.yaml:{line_of(folder, 'soon.yaml', text)}"
+
     assert problems(folder) == [
-        "soon.yaml: rule 'night-pain': urgency: 'later' is not one of 'emergency', 'urgent', 'soon', 'routine' or 'self_care'",
-        "soon.yaml: rule 'night-pain': sorce: unknown key (did you mean 'source'?)",
-        "soon.yaml: rule 'pain-beyond-a-week': when.all[0].gtt: unknown key (did you mean 'gt'?)",
+        f"{key_at('urgency: later')}: rule 'night-pain': urgency: 'later' is not one of 'emergency', 'urgent', "
+        "'soon', 'routine' or 'self_care'",
+        f"{key_at('sorce: x')}: rule 'night-pain': sorce: unknown key (did you mean 'source'?)",
+        f"{key_at('gtt: 7')}: rule 'pain-beyond-a-week': when.all[0].gtt: unknown key (did you mean 'gt'?)",
     ]
 
 
@@ -94,7 +110,7 @@ def test_cross_file_problems_are_all_reported(tmp_path: Path) -> None:
             ("{field: limb_numbness, is: true}", "{field: limb_numbness, is: maybe}"),
             ("  - id: unexplained-weight-loss", "  - id: night-pain"),
             ("{finding: myelopathy_signs}", "{finding: myelopathy_sign}"),
-            ("{field: age, gte: 50, or_unknown: true}", "{field: region, gte: 50}"),
+            ("{field: age, gte: 50}", "{field: region, gte: 50}"),
         ],
         "urgent.yaml": [
             ("urgency: urgent\n    surgical: true\n    source: \"clinical-criteria.md U3",
@@ -102,14 +118,19 @@ def test_cross_file_problems_are_all_reported(tmp_path: Path) -> None:
             ("    when: {field: sexual_dysfunction, is: true}", "    when: {not: {finding: ces_symptom}}"),
         ],
     })
+    soon, urgent = "soon.yaml", "urgent.yaml"
     assert problems(folder) == [
-        "soon.yaml: rule 'numbness-or-stable-weakness': when: field 'limb_numbness' is yes/no; 'maybe' is not true or false",
-        "soon.yaml: rule 'night-pain': when: field 'nite_pain' is not a case field (did you mean 'night_pain'?)",
-        "soon.yaml: rule 'night-pain': the id is already used by a rule in soon.yaml",
-        "soon.yaml: rule 'myelopathy-signs-both': when: finding 'myelopathy_sign' is asserted by no rule (did you mean 'myelopathy_signs'?)",
-        "soon.yaml: rule 'age-over-50-with-flags': when: field 'region' is a choice field; 'gte' needs a number field",
-        "urgent.yaml: rule 'foot-drop-or-progressive-weakness': urgency routine is below its criterion U3 (urgent)",
-        "urgent.yaml: rule 'new-sexual-dysfunction': when: a finding under 'not' is not supported "
+        f"{rule_at(folder, soon, 'numbness-or-stable-weakness')}: when: field 'limb_numbness' is yes/no; "
+        "'maybe' is not true or false",
+        f"{rule_at(folder, soon, 'night-pain')}: when: field 'nite_pain' is not a case field (did you mean 'night_pain'?)",
+        f"{rule_at(folder, soon, 'night-pain', 2)}: the id is already used by a rule in soon.yaml",
+        f"{rule_at(folder, soon, 'myelopathy-signs-both')}: when: finding 'myelopathy_sign' is asserted by no rule "
+        "(did you mean 'myelopathy_signs'?)",
+        f"{rule_at(folder, soon, 'age-over-50-with-flags')}: when: field 'region' is a choice field; "
+        "'gte' needs a number field",
+        f"{rule_at(folder, urgent, 'foot-drop-or-progressive-weakness')}: urgency routine is below its criterion U3 "
+        "(urgent)",
+        f"{rule_at(folder, urgent, 'new-sexual-dysfunction')}: when: a finding under 'not' is not supported "
         "(findings are derived during chaining; negate the answers instead)",
     ]
 
@@ -141,9 +162,10 @@ def test_missing_source_key_and_unlisted_criterion(tmp_path: Path) -> None:
         ("criterion: R5", "criterion: R55"),
     ]})
     assert problems(folder) == [
-        "routine.yaml: rule 'claudication': source names none of the sources listed in rulebase.yaml",
-        "routine.yaml: rule 'occipital-headache': criterion 'R55' is not listed in rulebase.yaml (did you mean 'R5'?)",
-        "rulebase.yaml: criterion R5 is encoded by no rule",
+        f"{rule_at(folder, 'routine.yaml', 'claudication')}: source names none of the sources listed in rulebase.yaml",
+        f"{rule_at(folder, 'routine.yaml', 'occipital-headache')}: criterion 'R55' is not listed in rulebase.yaml "
+        "(did you mean 'R5'?)",
+        f"rulebase.yaml:{line_of(folder, 'rulebase.yaml', '  R5: ')}: criterion R5 is encoded by no rule",
     ]
 
 
@@ -182,8 +204,9 @@ def test_a_test_for_no_must_say_what_unknown_means(tmp_path: Path) -> None:
         ("{field: ces_symptoms_worsening, is: false, or_unknown: true}", "{field: ces_symptoms_worsening, is: false}"),
     ]})
     assert problems(folder) == [
-        "urgent.yaml: rule 'ces-longstanding-stable': when: field 'ces_symptoms_worsening': the test holds for a "
-        "less severe answer but not for an unknown one; add or_unknown: true (or test the more severe answers)",
+        f"{rule_at(folder, 'urgent.yaml', 'ces-longstanding-stable')}: when: field 'ces_symptoms_worsening': the test "
+        "holds for a less severe answer but not for an unknown one; add or_unknown: true (or test the more severe "
+        "answers)",
     ]
 
 
@@ -194,8 +217,10 @@ def test_null_operands_and_empty_lists_are_refused(tmp_path: Path) -> None:
         ("{field: pain_trend, in: [stable, worsening]}", "{field: pain_trend, in: []}"),
     ]})
     assert problems(folder) == [
-        "soon.yaml: rule 'pain-beyond-a-week': when.all[0]: 'gt' needs a value, not null",
-        "soon.yaml: rule 'pain-beyond-a-week': when.all[1].in: must not be empty",
+        f"soon.yaml:{line_of(folder, 'soon.yaml', 'gt: null')}: rule 'pain-beyond-a-week': when.all[0]: 'gt' needs a "
+        "value, not null",
+        f"soon.yaml:{line_of(folder, 'soon.yaml', 'in: []')}: rule 'pain-beyond-a-week': when.all[1].in: must not be "
+        "empty",
     ]
 
 
@@ -203,7 +228,7 @@ def test_engine_names_cannot_be_rule_ids(tmp_path: Path) -> None:
     """Ids starting with '_' are the engine's own (its catch-all rule), so a rule cannot take one."""
     folder = broken_copy(tmp_path, {"soon.yaml": [("  - id: night-pain\n", "  - id: _catch-all\n")]})
     assert problems(folder) == [
-        "soon.yaml: rule '_catch-all': id: '_catch-all' does not match the pattern ^[a-z0-9][a-z0-9-]*$",
+        f"{rule_at(folder, 'soon.yaml', '_catch-all')}: id: '_catch-all' does not match the pattern ^[a-z0-9][a-z0-9-]*$",
     ]
 
 
@@ -223,10 +248,10 @@ def test_a_test_that_would_hide_a_blank_answer_is_refused(tmp_path: Path) -> Non
     ]})
     suffix = "; add or_unknown: true (or test the more severe answers)"
     assert problems(folder) == [
-        "soon.yaml: rule 'night-pain': when: field 'night_pain': the test holds for a less severe answer but not "
-        "for an unknown one" + suffix,
-        "soon.yaml: rule 'pain-beyond-a-week': when: field 'duration_days': only 'more than' tests are safe on a "
-        "number whose worst value is the largest" + suffix,
-        "soon.yaml: rule 'pain-beyond-a-week': when: field 'pain_trend': the test holds for a less severe answer "
-        "but not for an unknown one" + suffix,
+        f"{rule_at(folder, 'soon.yaml', 'night-pain')}: when: field 'night_pain': the test holds for a less severe "
+        "answer but not for an unknown one" + suffix,
+        f"{rule_at(folder, 'soon.yaml', 'pain-beyond-a-week')}: when: field 'duration_days': only 'more than' tests "
+        "are safe on a number whose worst value is the largest" + suffix,
+        f"{rule_at(folder, 'soon.yaml', 'pain-beyond-a-week')}: when: field 'pain_trend': the test holds for a less "
+        "severe answer but not for an unknown one" + suffix,
     ]

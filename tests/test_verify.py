@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from triage.assessment import Assessor
+from triage.assess.assessor import Assessor
 from triage.cli import cli
-from triage.conditions import FieldTest
 from triage.errors import RuleBaseError
+from triage.language.conditions import FieldTest
+from triage.language.loading import bundled_rules_dir, load_rulebase
+from triage.language.rulebook import RuleBase
+from triage.language.satisfiability import Formulas, implies, representatives, witness
+from triage.language.verify import verify
 from triage.models import DOMAINS
-from triage.rulebook import RuleBase, bundled_rules_dir, load_rulebase
-from triage.satisfiability import Formulas, implies, representatives, witness
-from triage.verify import verify
 
 from .conftest import ROOT, all_no_answers
 
@@ -72,7 +73,7 @@ def test_check_fails_on_the_unreachable_fixture_rule_and_names_only_it() -> None
     result = CliRunner().invoke(cli, ["check", "--rules", str(FIXTURE_RULES)])
     assert result.exit_code == 1
     assert result.output == (f"triage: error: rule base {FIXTURE_RULES}: 1 problem\n"
-                             f"  - impossible.yaml: rule 'impossible-pain': {NEVER_TRUE}\n")
+                             f"  - impossible.yaml:2: rule 'impossible-pain': {NEVER_TRUE}\n")
 
 
 @pytest.mark.parametrize("condition", [
@@ -84,7 +85,7 @@ def test_check_fails_on_the_unreachable_fixture_rule_and_names_only_it() -> None
 def test_impossible_conditions_are_never_true(tmp_path: Path, condition: str) -> None:
     """A condition that no answers satisfy, within the declared values or unknown, is reported."""
     folder = edited_copy(tmp_path, {"impossible.yaml": [("{field: pain_score, gt: 10}", condition)]})
-    assert errors(folder) == [f"impossible.yaml: rule 'impossible-pain': {NEVER_TRUE}"]
+    assert errors(folder) == [f"impossible.yaml:2: rule 'impossible-pain': {NEVER_TRUE}"]
 
 
 def test_a_finding_that_cannot_hold_with_the_other_tests_makes_a_rule_never_true(tmp_path: Path) -> None:
@@ -95,7 +96,7 @@ def test_a_finding_that_cannot_hold_with_the_other_tests_makes_a_rule_never_true
         "fever.yaml": [add_rule('  - id: has-fever\n    criterion: X3\n    title: "Fever"\n'
                                 '    when: {field: fever, is: true}\n    asserts: feverish\n    source: "fixture"\n')],
     })
-    assert errors(folder) == [f"impossible.yaml: rule 'impossible-pain': {NEVER_TRUE}"]
+    assert errors(folder) == [f"impossible.yaml:2: rule 'impossible-pain': {NEVER_TRUE}"]
 
 
 def test_an_impossible_rule_added_to_the_bundled_rules_fails_check_naming_it(tmp_path: Path) -> None:
@@ -108,8 +109,9 @@ def test_an_impossible_rule_added_to_the_bundled_rules_fails_check_naming_it(tmp
     (folder / "soon.yaml").write_text((folder / "soon.yaml").read_text() + rule)
     result = CliRunner().invoke(cli, ["check", "--rules", str(folder)])
     assert result.exit_code == 1
+    line = (folder / "soon.yaml").read_text().splitlines().index("  - id: night-pain-without-night-pain") + 1
     assert result.output == (f"triage: error: rule base {folder}: 1 problem\n"
-                             f"  - soon.yaml: rule 'night-pain-without-night-pain': {NEVER_TRUE}\n")
+                             f"  - soon.yaml:{line}: rule 'night-pain-without-night-pain': {NEVER_TRUE}\n")
 
 
 FEVER_AT_NIGHT = ('  - id: fever-at-night\n    criterion: X2\n    title: "Fever at night"\n    when:\n      all:\n'
@@ -121,8 +123,8 @@ def test_a_rule_that_only_fires_with_a_stronger_one_is_subsumed(tmp_path: Path) 
     """A rule whose firing implies rules with the same or a stronger effect is reported with those rules."""
     folder = edited_copy(tmp_path, {"fever.yaml": [add_rule(FEVER_AT_NIGHT)]})
     assert errors(folder) == [
-        f"impossible.yaml: rule 'impossible-pain': {NEVER_TRUE}",
-        "fever.yaml: rule 'fever-at-night': subsumed: whenever it fires, 'fever-with-low-back-pain' (fever.yaml), "
+        f"impossible.yaml:2: rule 'impossible-pain': {NEVER_TRUE}",
+        "fever.yaml:19: rule 'fever-at-night': subsumed: whenever it fires, 'fever-with-low-back-pain' (fever.yaml), "
         "'night-pain' (fever.yaml) fire too, with the same or a stronger effect: it only adds a reason",
     ]
 
@@ -141,8 +143,8 @@ def test_a_rule_with_an_effect_of_its_own_is_not_subsumed(tmp_path: Path, extra:
 
 def test_equivalent_rules_are_reported_once(tmp_path: Path) -> None:
     """Two rules with the same condition and effect: only the later one is reported, as subsumed by the first."""
-    copy = '  - id: night-pain-again\n    criterion: X2\n    title: "Night pain"\n' \
-           '    when: {field: night_pain, is: true}\n    urgency: soon\n    source: "fixture X2"\n'
+    copy = ('  - id: night-pain-again\n    criterion: X2\n    title: "Night pain"\n'
+            '    when: {field: night_pain, is: true}\n    urgency: soon\n    source: "fixture X2"\n')
     folder = edited_copy(tmp_path, {"fever.yaml": [add_rule(copy)]})
     subsumed = [f for f in verify(load_rulebase(folder)).errors if f.check == "subsumed"]
     assert [(f.rule, f.message.split(",")[1]) for f in subsumed] == [
@@ -159,8 +161,8 @@ def test_acknowledged_findings_pass_and_stale_acknowledgments_fail(tmp_path: Pat
     assert [(f.rule, f.check, f.acknowledged) for f in result.acknowledged] == [
         ("fever-at-night", "subsumed", "Shown as its own reason.")]
     assert [str(f) for f in result.errors] == [
-        f"impossible.yaml: rule 'impossible-pain': {NEVER_TRUE}",
-        "fever.yaml: rule 'fever-with-low-back-pain': stale-acknowledgment: acknowledges 'finding-not-read', but "
+        f"impossible.yaml:2: rule 'impossible-pain': {NEVER_TRUE}",
+        "fever.yaml:2: rule 'fever-with-low-back-pain': stale-acknowledgment: acknowledges 'finding-not-read', but "
         "that check finds nothing here: remove the acknowledgment",
     ]
 
@@ -175,9 +177,9 @@ def test_an_acknowledgment_needs_a_known_check_and_a_reason(tmp_path: Path) -> N
     with pytest.raises(RuleBaseError) as caught:
         load_rulebase(folder)
     assert caught.value.problems == [
-        "fever.yaml: rule 'night-pain': acknowledge[0].check: 'subsumd' is not one of 'subsumed' or "
+        "fever.yaml:19: rule 'night-pain': acknowledge[0].check: 'subsumd' is not one of 'subsumed' or "
         "'finding-not-read' (did you mean 'subsumed'?)",
-        "fever.yaml: rule 'night-pain': acknowledge[1].reason: required, but missing",
+        "fever.yaml:20: rule 'night-pain': acknowledge[1].reason: required, but missing",
     ]
 
 
@@ -187,13 +189,13 @@ def test_a_finding_no_rule_reads_is_reported_until_acknowledged(tmp_path: Path) 
                  '    source: "fixture X2"\n')
     folder = edited_copy(tmp_path, {"fever.yaml": [asserting]})
     assert errors(folder)[1:] == [
-        "fever.yaml: rule 'night-pain': finding-not-read: asserts finding 'night_pain_present', which no rule reads"]
+        "fever.yaml:12: rule 'night-pain': finding-not-read: asserts finding 'night_pain_present', which no rule reads"]
     acknowledged = edited_copy(tmp_path / "ack", {"fever.yaml": [
         asserting, ('    source: "fixture X2"\n',
                     '    source: "fixture X2"\n    acknowledge:\n'
                     '      - {check: finding-not-read, reason: "Output."}\n'),
     ]})
-    assert errors(acknowledged) == [f"impossible.yaml: rule 'impossible-pain': {NEVER_TRUE}"]
+    assert errors(acknowledged) == [f"impossible.yaml:2: rule 'impossible-pain': {NEVER_TRUE}"]
 
 
 def test_fields_no_rule_reads_are_warnings_when_the_asked_fields_are_known(rulebase: RuleBase) -> None:

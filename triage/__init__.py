@@ -4,17 +4,55 @@ Library first: load a rule base, load a case, assess it.
 
     >>> from triage import Assessor, load_case
     >>> assessment = Assessor().assess(load_case("examples/cauda-equina.yaml"))  # doctest: +SKIP
+
+The names below are imported on first use, so that ``import triage.cli`` (and ``triage
+--help``) pays only for what it needs. Nothing inside the package imports this module.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
 
-from .assessment import Assessor, Session  # noqa: E402
-from .caseio import load_case  # noqa: E402
-from .errors import CaseError, EngineError, InputError, RuleBaseError, TriageError  # noqa: E402
-from .models import Assessment, Case  # noqa: E402
-from .rulebook import RuleBase, load_rulebase  # noqa: E402
+from importlib import import_module, metadata
+from typing import TYPE_CHECKING, Any
+
+try:
+    __version__ = metadata.version("triage")  # written once, in pyproject.toml
+except metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
+
+#: Public name -> the module that defines it.
+_PUBLIC = {
+    "Assessor": "triage.assess.assessor",
+    "Session": "triage.assess.assessor",
+    "load_case": "triage.cases",
+    "Assessment": "triage.models",
+    "Case": "triage.models",
+    "Urgency": "triage.models",
+    "RuleBase": "triage.language.rulebook",
+    "load_rulebase": "triage.language.loading",
+    "CaseError": "triage.errors",
+    "EngineError": "triage.errors",
+    "InputError": "triage.errors",
+    "RuleBaseError": "triage.errors",
+    "TriageError": "triage.errors",
+}
 
 __all__ = [
     "Assessment", "Assessor", "Case", "CaseError", "EngineError", "InputError", "RuleBase", "RuleBaseError",
-    "Session", "TriageError", "load_case", "load_rulebase", "__version__",
+    "Session", "TriageError", "Urgency", "__version__", "load_case", "load_rulebase",
 ]
+
+if TYPE_CHECKING:
+    from .assess.assessor import Assessor, Session
+    from .cases import load_case
+    from .errors import CaseError, EngineError, InputError, RuleBaseError, TriageError
+    from .language.loading import load_rulebase
+    from .language.rulebook import RuleBase
+    from .models import Assessment, Case, Urgency
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        value = getattr(import_module(_PUBLIC[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'triage' has no attribute {name!r}")

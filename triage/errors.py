@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 
 class TriageError(Exception):
     """Base class of every error triage reports to a user."""
@@ -34,13 +32,21 @@ class CaseError(InputError):
     from its file name or line), so that batch output can name the case.
     """
 
-    def __init__(self, summary: str, problems: list[str], case_id: Optional[str] = None):
+    def __init__(self, summary: str, problems: list[str], case_id: str | None = None):
         self.case_id = case_id
         super().__init__(summary, problems)
 
 
 class RuleBaseError(InputError):
     """The rule files are invalid or inconsistent with each other or with the case format."""
+
+
+class QuestionnaireError(InputError):
+    """A questionnaire file is invalid or inconsistent with the case format or the rules."""
+
+
+class SessionError(InputError):
+    """A saved interview or an answers file cannot be used (unreadable, wrong version, bad answers)."""
 
 
 class EngineError(TriageError):

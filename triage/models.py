@@ -8,16 +8,47 @@ unknown is never "no".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Optional
+from enum import StrEnum
+from typing import Any, Literal, Optional
 
-import annotated_types
 from pydantic import BaseModel, ConfigDict, Field
 
-Urgency = Literal["emergency", "urgent", "soon", "routine", "self_care"]
 
-#: Urgency levels from least to most urgent; the index is the rank.
-URGENCY_ORDER: tuple[str, ...] = ("self_care", "routine", "soon", "urgent", "emergency")
-URGENCY_RANK: dict[str, int] = {level: rank for rank, level in enumerate(URGENCY_ORDER)}
+class Urgency(StrEnum):
+    """An urgency level. Members compare by urgency (``Urgency.SOON < Urgency.URGENT``), not as text.
+
+    Iterating the class gives the levels from most to least urgent, as case-format.md lists
+    them. A member equals its value (``Urgency.SOON == "soon"``), which is also how it is
+    written in JSON.
+    """
+
+    EMERGENCY = "emergency"
+    URGENT = "urgent"
+    SOON = "soon"
+    ROUTINE = "routine"
+    SELF_CARE = "self_care"
+
+    @property
+    def rank(self) -> int:
+        """0 for self-care up to 4 for emergency."""
+        return _RANK[self]
+
+    def __lt__(self, other: object) -> bool:
+        return self.rank < Urgency(other).rank  # type: ignore[arg-type]
+
+    def __le__(self, other: object) -> bool:
+        return self.rank <= Urgency(other).rank  # type: ignore[arg-type]
+
+    def __gt__(self, other: object) -> bool:
+        return self.rank > Urgency(other).rank  # type: ignore[arg-type]
+
+    def __ge__(self, other: object) -> bool:
+        return self.rank >= Urgency(other).rank  # type: ignore[arg-type]
+
+    __hash__ = str.__hash__  # defining comparisons must not lose hashing (members are dict keys)
+
+
+_RANK: dict[Urgency, int] = {level: rank for rank, level in enumerate(reversed(Urgency))}
 
 YesNo = Optional[bool]
 
@@ -53,7 +84,9 @@ class Case(BaseModel):
     weakness: Optional[Literal["none", "stable", "progressive"]] = Field(
         None, description="weakness of an arm or leg, and whether it is getting worse"
     )
-    foot_drop: YesNo = Field(None, description="the foot slaps or catches when walking; cannot lift the front of the foot")
+    foot_drop: YesNo = Field(
+        None, description="the foot slaps or catches when walking; cannot lift the front of the foot"
+    )
     weakness_both_legs: YesNo = Field(None, description="weakness in both legs")
     saddle_numbness: YesNo = Field(
         None, description="numbness or altered feeling around the genitals, bottom (anus), buttocks or inner thighs"
@@ -68,7 +101,9 @@ class Case(BaseModel):
     ces_symptoms_days: Optional[int] = Field(
         None, ge=0, description="days since the first bladder, bowel, saddle or sexual symptom began"
     )
-    ces_symptoms_worsening: YesNo = Field(None, description="those bladder, bowel, saddle or sexual symptoms are getting worse")
+    ces_symptoms_worsening: YesNo = Field(
+        None, description="those bladder, bowel, saddle or sexual symptoms are getting worse"
+    )
     hand_clumsiness: YesNo = Field(None, description="dropping things, difficulty with buttons or handwriting")
     gait_unsteady: YesNo = Field(None, description="unsteady or clumsy walking, or falls")
     gait_worsening: YesNo = Field(None, description="walking is getting worse over days to weeks")
@@ -77,8 +112,12 @@ class Case(BaseModel):
     immunosuppressed: YesNo = Field(
         None, description="immunosuppressive drugs, chemotherapy, HIV, a transplant or similar"
     )
-    recent_infection: YesNo = Field(None, description="a bacterial infection in the last 3 months (urine, skin, blood, other)")
-    recent_spinal_procedure: YesNo = Field(None, description="spinal surgery, injection or epidural in the last 3 months")
+    recent_infection: YesNo = Field(
+        None, description="a bacterial infection in the last 3 months (urine, skin, blood, other)"
+    )
+    recent_spinal_procedure: YesNo = Field(
+        None, description="spinal surgery, injection or epidural in the last 3 months"
+    )
     cancer_history: YesNo = Field(None, description="cancer now or in the past")
     unexplained_weight_loss: YesNo = Field(None, description="weight loss without trying")
     significant_trauma: YesNo = Field(
@@ -94,7 +133,8 @@ class Case(BaseModel):
     claudication: YesNo = Field(None, description="leg pain after walking a distance, eased by rest or bending forward")
     exercise_flare: YesNo = Field(None, description="symptoms flare during or after exercise")
     conservative_care_weeks: Optional[int] = Field(
-        None, ge=0, description="weeks of treatment without surgery for this episode (rest, physiotherapy, traction, medication)"
+        None, ge=0,
+        description="weeks of treatment without surgery for this episode (rest, physiotherapy, traction, medication)",
     )
     conservative_care_response: Optional[Literal["improved", "no_change", "worse"]] = Field(
         None, description="how the symptoms responded to that treatment"
@@ -110,8 +150,12 @@ class Case(BaseModel):
     )
     # Fields added for batch evaluation and golden tests; no rule reads them.
     description: Optional[str] = Field(None, description="free-text note about the case (not read by any rule)")
-    expected_urgency: Optional[Urgency] = Field(None, description="expected urgency, for evaluation runs")
-    expected_surgical: Optional[bool] = Field(None, description="expected surgical-consultation flag, for evaluation runs")
+    expected_urgency: Optional[Urgency] = Field(
+        None, strict=False, description="expected urgency, for evaluation runs"
+    )
+    expected_surgical: Optional[bool] = Field(
+        None, description="expected surgical-consultation flag, for evaluation runs"
+    )
     expected_rules: Optional[list[str]] = Field(None, description="expected fired rule ids, for golden tests")
 
     def answers(self) -> dict[str, object]:
@@ -144,18 +188,40 @@ SEVERITY_ORDER: dict[str, tuple[str, ...]] = {
 }
 
 
-#: Most severe value of integer fields for the completeness test. ``age`` and ``ces_symptoms_days``
-#: are left unknown instead: the rules read an unknown age or duration on the cautious side
-#: (``or_unknown``), which no single number does for every rule at once.
+#: Number fields where a larger answer is more severe, with the value the worst-case completion
+#: gives them when unanswered (their least severe answer is their minimum). ``age`` and
+#: ``ces_symptoms_days`` are not ordered by severity (a child and someone of 70 are each at risk
+#: of something else; a new and a long-standing cauda equina symptom lead to E1 and U5), so the
+#: completeness test tries each of their answers that the rules tell apart instead.
 SEVERE_INTEGER_FILL: dict[str, int] = {"pain_score": 10, "duration_days": 365, "conservative_care_weeks": 52}
+
+
+def most_severe(name: str) -> Any:
+    """The most severe answer to a case field, or None when its answers are not ordered by severity."""
+    domain = DOMAINS[name]
+    if domain.kind == "yes_no":
+        return True
+    if name in SEVERITY_ORDER:
+        return SEVERITY_ORDER[name][-1]
+    return SEVERE_INTEGER_FILL.get(name)
+
+
+def least_severe(name: str) -> Any:
+    """The least severe answer to a case field, or None when its answers are not ordered by severity."""
+    domain = DOMAINS[name]
+    if domain.kind == "yes_no":
+        return False
+    if name in SEVERITY_ORDER:
+        return SEVERITY_ORDER[name][0]
+    return (domain.minimum or 0) if name in SEVERE_INTEGER_FILL else None
 
 
 def _domain(name: str) -> FieldDomain:
     info = Case.model_fields[name]
     annotation = info.annotation
     description = info.description or ""
-    minimum = next((m.ge for m in info.metadata if isinstance(m, annotated_types.Ge)), None)
-    maximum = next((m.le for m in info.metadata if isinstance(m, annotated_types.Le)), None)
+    minimum = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
+    maximum = next((m.le for m in info.metadata if hasattr(m, "le")), None)
     args = getattr(annotation, "__args__", ())
     inner = next((a for a in args if a is not type(None)), annotation)
     if inner is bool:
@@ -163,7 +229,7 @@ def _domain(name: str) -> FieldDomain:
     if inner is int:
         return FieldDomain(name, "integer", minimum=minimum, maximum=maximum, description=description)
     if getattr(inner, "__origin__", None) is Literal:
-        choices = SEVERITY_ORDER.get(name, tuple(inner.__args__))
+        choices = SEVERITY_ORDER.get(name, tuple(getattr(inner, "__args__", ())))
         return FieldDomain(name, "choice", choices=choices, description=description)
     return FieldDomain(name, "text", description=description)
 
@@ -185,6 +251,18 @@ class Reason(BaseModel):
     surgical: bool = False
     because: dict[str, object]
     source: str
+    #: Unanswered questions this reason holds on, with the answer it assumes for each (the least
+    #: severe one, or the reading its criterion gives an unknown answer).
+    assumed: dict[str, object] = Field(default_factory=dict)
+
+
+class OpenQuestion(BaseModel):
+    """An unanswered question that could change the assessment, and the highest level its answer could lead to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str
+    could_reach: Urgency
 
 
 class Assessment(BaseModel):
@@ -201,7 +279,11 @@ class Assessment(BaseModel):
     reasons: list[Reason]
     advice: list[str]
     safety_netting: list[str]
-    unanswered: list[str]
+    unanswered: list[str]  # the fields of open_questions, in its order
     rules_version: str
     rules_hash: str
     fired_rules: list[str]
+    #: The level every way of answering the unanswered questions reaches, and the highest some way reaches.
+    certain: Urgency
+    possible: Urgency
+    open_questions: list[OpenQuestion]  # most serious first

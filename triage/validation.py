@@ -1,102 +1,12 @@
-"""Reading YAML and JSON safely, and turning pydantic errors into located plain-language messages."""
+"""Turning pydantic validation errors into located, plain-language messages, with "did you mean" hints."""
 
 from __future__ import annotations
 
 import difflib
-import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-import yaml
 from pydantic import ValidationError
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses a mapping with the same key twice (PyYAML keeps the last silently)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    loader.flatten_mapping(node)  # resolve merge keys (<<: *anchor) before looking for duplicates
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if not isinstance(key, (str, int, float, bool)) and key is not None:
-            raise yaml.constructor.ConstructorError(
-                None, None, "a key must be a name, not a list or mapping", key_node.start_mark
-            )
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"the key {key!r} appears twice in one mapping", key_node.start_mark
-            )
-        seen.add(key)
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-class SyntaxProblem(ValueError):
-    """The text is not valid JSON or YAML; the message says where."""
-
-
-def parse_yaml(text: str) -> Any:
-    """Parse YAML with safe loading only, refusing duplicate keys."""
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except (RecursionError, ValueError, TypeError) as exc:  # too deep, or a number too long to convert
-        raise SyntaxProblem(f"not valid YAML: {_limit_reason(exc)}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SyntaxProblem(f"not valid YAML: {where}{problem}") from None
-
-
-def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise SyntaxProblem(f"not valid JSON: the key {key!r} appears twice in one object")
-        result[key] = value
-    return result
-
-
-def parse_json(text: str) -> Any:
-    """Parse JSON, refusing duplicate keys."""
-    try:
-        return json.loads(text, object_pairs_hook=_unique_pairs)
-    except json.JSONDecodeError as exc:
-        raise SyntaxProblem(f"not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    except SyntaxProblem:
-        raise
-    except (RecursionError, ValueError) as exc:  # too deep, or a number too long to convert
-        raise SyntaxProblem(f"not valid JSON: {_limit_reason(exc)}") from None
-
-
-def _limit_reason(exc: BaseException) -> str:
-    if isinstance(exc, RecursionError):
-        return "nested too deeply"
-    if "digits" in str(exc):
-        return "a number has too many digits"
-    return str(exc)
-
-
-def has_lone_surrogate(text: str) -> bool:
-    """Whether text holds a lone surrogate (from a JSON escape such as \\ud800), which is not valid Unicode."""
-    if text.isascii():
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def parse_by_suffix(text: str, suffix: str) -> Any:
-    """Parse JSON for ``.json``, YAML for ``.yaml``/``.yml``; guess from the first character otherwise."""
-    suffix = suffix.lower()
-    if suffix == ".json" or (suffix not in (".yaml", ".yml") and text.lstrip().startswith(("{", "["))):
-        return parse_json(text)
-    return parse_yaml(text)
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str:
@@ -133,7 +43,7 @@ def describe_error(error: dict[str, Any], known_fields: Iterable[str] = ()) -> s
         return f"expected a whole number, got {_describe_value(value)}"
     if kind in ("string_type", "str_type"):
         return f"expected text, got {_describe_value(value)}"
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         expected = str(ctx.get("expected", ""))
         if isinstance(value, bool):  # YAML reads an unquoted yes/no as true/false
             return f"expected one of {expected}, got a yes/no answer ({_describe_value(value)})"
@@ -169,7 +79,7 @@ def located_messages(
     result = []
     for error in exc.errors(include_url=False):
         loc = tuple(part for part in error["loc"] if part not in skip)
-        result.append((loc, describe_error(error, known)))
+        result.append((loc, describe_error(dict(error), known)))
     return result
 
 

@@ -7,15 +7,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
 
-from triage.synthetic import random_case_dicts  # moves to tests/ with the refactor (issue 9): imported here only
+from ..synthetic import random_case_dicts
 
 __all__ = ["Server", "free_port", "random_case_dicts", "start_server"]
 

@@ -7,7 +7,9 @@ questionnaire model, so that comparing it with ``Logic.is_shown`` tests the tran
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Iterator, Optional
+import operator as operator_module
+from collections.abc import Callable, Iterator
+from typing import Any, Optional
 
 from fhirpathpy import compile as compile_fhirpath
 from fhirpathpy.models import models
@@ -49,13 +51,13 @@ def enable_when_holds(condition: dict[str, Any], response: dict[str, Any]) -> bo
     wanted = next(value for key, value in condition.items() if key.startswith("answer"))
     operator = condition["operator"]
     if operator == "exists":
-        return bool(answers) == wanted
+        return bool(answers) is wanted
     if operator == "=":
         return any(_equal(answer, wanted) for answer in answers)
     if operator == "!=":  # R4: true if no answer has a value equal to the enableWhen answer
         return not any(_equal(answer, wanted) for answer in answers)
-    compare = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
-               ">=": lambda a, b: a >= b}[operator]
+    compare: Callable[[Any, Any], bool] = {"<": operator_module.lt, "<=": operator_module.le,
+                                           ">": operator_module.gt, ">=": operator_module.ge}[operator]
     return any(compare(answer, wanted) for answer in answers)
 
 
@@ -67,9 +69,10 @@ def expression_of(item: dict[str, Any]) -> Optional[str]:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(expression: str) -> Callable[..., list[Any]]:
-    return compile_fhirpath(expression, models["r4"])  # type: ignore[no-any-return]
+    compile_untyped: Callable[..., Callable[..., list[Any]]] = compile_fhirpath  # fhirpathpy has no annotations
+    return compile_untyped(expression, models["r4"])
 
 
 def fhirpath_holds(expression: str, response: dict[str, Any]) -> bool:

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
 import yaml
 from click.testing import CliRunner
 
-from triage.assessment import Assessor
+from triage.assess.assessor import Assessor
 from triage.cli import cli
+from triage.interview.questionnaire import load_questionnaire
 from triage.models import Case
-from triage.questionnaire import load_questionnaire
 
 from ..conftest import CASES_DIR, ROOT
 from .conftest import Server, random_case_dicts
@@ -236,10 +236,10 @@ def test_1000_random_cases_from_32_clients_equal_the_library(server: Server, ass
 
     with ThreadPoolExecutor(32) as pool:
         served_parts = list(pool.map(post_all, slices))
-    served = [None] * len(cases)
+    served: list[dict[str, Any]] = [{}] * len(cases)
     for number, part in enumerate(served_parts):
         served[number::32] = part
-    mismatches = [case["id"] for case, got in zip(cases, served)
+    mismatches = [case["id"] for case, got in zip(cases, served, strict=True)
                   if got != assessor.assess(Case.model_validate(case)).model_dump(mode="json")]
     assert mismatches == []
     assert "internal error" not in server.log()

@@ -9,10 +9,10 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import jwt
@@ -110,14 +110,14 @@ BAD_TOKENS: dict[str, tuple[Callable[[str], dict[str, str]], str]] = {
     "no iat": (lambda aud: bearer(token(aud, drop=("iat",))), "lacks the iat claim"),
     "untrusted jku": (lambda aud: bearer(token(aud, header={"jku": "https://evil.example/jwks"})), "jku"),
     "wrong typ": (lambda aud: bearer(token(aud, header={"typ": "at+jwt"})), "typ 'JWT'"),
-    "alg none": (lambda aud: bearer(jwt.encode({"iss": ISSUER, "aud": aud}, None, algorithm="none",
+    "alg none": (lambda aud: bearer(jwt.encode({"iss": ISSUER, "aud": aud}, "", algorithm="none",
                                                headers={"kid": "ec-1"})), "'none' is not accepted"),
     "HMAC": (lambda aud: bearer(jwt.encode({"iss": ISSUER, "aud": aud}, "a shared secret of enough length....",
                                            algorithm="HS256", headers={"kid": "ec-1"})), "'HS256' is not accepted"),
 }
 
 
-@pytest.mark.parametrize("make,reason", BAD_TOKENS.values(), ids=list(BAD_TOKENS))
+@pytest.mark.parametrize(("make", "reason"), BAD_TOKENS.values(), ids=list(BAD_TOKENS))
 def test_an_invalid_jwt_is_401(client: httpx.Client, secured: Server, make: Callable[[str], dict[str, str]],
                                reason: str) -> None:
     """Every way a JWT can fail the CDS Hooks rules gives 401 with the reason."""
@@ -140,7 +140,7 @@ class JwksServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            def do_GET(self) -> None:
                 data = json.dumps(outer.keys).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -148,7 +148,7 @@ class JwksServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, format: str, *args: Any) -> None:
+            def log_message(self, *args: Any) -> None:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
 
-from triage.assessment import Assessor
-from triage.questionnaire import Logic, load_questionnaire
+from triage.assess.assessor import Assessor
+from triage.interview.logic import Logic
+from triage.interview.questionnaire import load_questionnaire
 from triage.service.cards import INDICATOR
 from triage.service.fhir import response_from_answers
 from triage.service.fhir_terms import QUESTIONNAIRE_URL
@@ -135,7 +136,7 @@ class FhirServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            def do_GET(self) -> None:
                 url = urlparse(self.path)
                 query = parse_qs(url.query)
                 outer.requests.append({"path": url.path, "query": query,
@@ -148,7 +149,7 @@ class FhirServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, format: str, *args: Any) -> None:
+            def log_message(self, *args: Any) -> None:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -179,7 +180,7 @@ def fhir_server() -> Iterator[FhirServer]:
         server.close()
 
 
-def _authorization(token: str = "secret-token") -> dict[str, Any]:
+def _authorization(token: str = "secret-token") -> dict[str, Any]:  # noqa: S107 - a test token
     return {"access_token": token, "token_type": "Bearer", "expires_in": 300,
             "scope": "user/QuestionnaireResponse.read", "subject": "triage"}
 
@@ -224,7 +225,7 @@ INVALID = {
 }
 
 
-@pytest.mark.parametrize("body,field,reason", INVALID.values(), ids=list(INVALID))
+@pytest.mark.parametrize(("body", "field", "reason"), INVALID.values(), ids=list(INVALID))
 def test_an_invalid_request_is_422_with_located_problems(client: httpx.Client, body: dict[str, Any],
                                                          field: str | None, reason: str) -> None:
     """The request is validated: each problem names its field and reason."""

@@ -14,10 +14,11 @@ from fhir.resources.R4B.guidanceresponse import GuidanceResponse
 from fhir.resources.R4B.questionnaire import Questionnaire as FhirQuestionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
-from triage.assessment import Assessor
-from triage.caseio import load_case
+from triage.assess.assessor import Assessor
+from triage.cases import load_case
 from triage.cli import cli
-from triage.questionnaire import Logic, load_questionnaire
+from triage.interview.logic import Logic
+from triage.interview.questionnaire import load_questionnaire
 from triage.service import fhir_terms
 from triage.service.fhir import response_from_answers
 
@@ -46,25 +47,35 @@ def client(server: Server) -> Iterator[httpx.Client]:
         yield http
 
 
+def value(parameter: dict[str, Any]) -> Any:
+    """The value[x] of a parameter."""
+    return next(v for k, v in parameter.items() if k.startswith("value"))
+
+
 def assessment_from_guidance(resource: dict[str, Any]) -> dict[str, Any]:
     """Rebuild the assessment JSON from a GuidanceResponse's parameters (nothing may be lost)."""
     (parameters,) = [r for r in resource["contained"] if r["id"] == resource["outputParameters"]["reference"][1:]]
     result: dict[str, Any] = {"case_id": None, "findings": [], "reasons": [], "advice": [], "safety_netting": [],
-                              "unanswered": [], "fired_rules": []}
-    value = lambda p: next(v for k, v in p.items() if k.startswith("value"))  # noqa: E731
+                              "unanswered": [], "fired_rules": [], "open_questions": []}
     for p in parameters["parameter"]:
         name = p["name"]
         if name == "reason":
             parts = {q["name"]: q for q in p["part"]}
-            because = {}
+            because, assumed = {}, {}
             for q in p["part"]:
+                inner = {r["name"]: r for r in q.get("part", [])}
                 if q["name"] == "because":
-                    inner = {r["name"]: r for r in q["part"]}
                     because[value(inner["field"])] = value(inner["answer"]) if "answer" in inner else None
+                elif q["name"] == "assumed":
+                    assumed[value(inner["field"])] = value(inner["answer"])
             result["reasons"].append({"rule": value(parts["rule"]), "criterion": value(parts["criterion"]),
                                       "title": value(parts["title"]), "urgency": value(parts["urgency"]),
                                       "surgical": value(parts["surgical"]), "because": because,
-                                      "source": value(parts["source"])})
+                                      "source": value(parts["source"]), "assumed": assumed})
+        elif name == "open-question":
+            inner = {q["name"]: q for q in p["part"]}
+            result["open_questions"].append({"field": value(inner["field"]),
+                                             "could_reach": value(inner["could-reach"])})
         elif name == "urgency":
             result["urgency"] = p["valueCoding"]["code"]
         elif name in ("finding", "advice", "safety-netting", "unanswered", "fired-rule"):
@@ -209,7 +220,7 @@ BAD_HEADERS = {
 }
 
 
-@pytest.mark.parametrize("change,expected", BAD_HEADERS.values(), ids=list(BAD_HEADERS))
+@pytest.mark.parametrize(("change", "expected"), BAD_HEADERS.values(), ids=list(BAD_HEADERS))
 def test_a_response_to_something_else_is_refused(client: httpx.Client, change: dict[str, Any], expected: str) -> None:
     """Another Questionnaire or version, no questionnaire, entered-in-error, or FHIR that does not parse: 422."""
     resource = {**_response({"age": 40}), **change}

@@ -10,10 +10,10 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from triage.assessment import Assessor
+from triage.assess.assessor import Assessor
 from triage.errors import EngineError
 from triage.models import Case
 from triage.service.access_log import AccessLog
@@ -124,7 +124,7 @@ def test_two_worker_processes_each_with_its_own_engine(server_factory: Callable[
     with ThreadPoolExecutor(16) as pool:
         parts = list(pool.map(post_all, [cases[n::16] for n in range(16)]))
     for number, part in enumerate(parts):
-        for case, got in zip(cases[number::16], part):
+        for case, got in zip(cases[number::16], part, strict=True):
             assert got == assessor.assess(Case.model_validate(case)).model_dump(mode="json")
 
 

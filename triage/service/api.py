@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from triage.assessment import Assessor
-from triage.caseio import case_from_data
+from triage.assess.assessor import Assessor
+from triage.cases import case_from_data
 from triage.errors import CaseError
 from triage.models import Assessment, Case
 

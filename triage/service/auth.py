@@ -18,10 +18,12 @@ Anything else is ``AuthError`` (401), with a reason that names no secret.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 import httpx
 import jwt
@@ -59,10 +61,8 @@ class JwtVerifier:
         """Read every JWK Set file and fetch every URL once (a file that cannot be read is an error)."""
         for source in self.sources:
             if self.is_url(source):
-                try:
+                with contextlib.suppress(AuthError):  # fetched again when a token needs it
                     await self._fetch(source)
-                except AuthError:
-                    pass  # fetched again when a token needs it
             else:
                 self._keys[source] = read_key_file(source)
 

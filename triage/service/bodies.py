@@ -8,15 +8,16 @@ The limit is enforced while the body arrives: a body is never read past it.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any, Optional
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
-from triage.caseio import decode
 from triage.errors import CaseError
-from triage.validation import SyntaxProblem, format_location, located_messages, parse_json
+from triage.files import SyntaxProblem, decode, parse_json
+from triage.validation import format_location, located_messages
 
 from .fhir import Problem, ResponseError
 
@@ -105,7 +106,8 @@ def response_problems(exc: ResponseError) -> ClientError:
 
 def validation_problems(summary: str, exc: ValidationError, model: type[BaseModel]) -> ClientError:
     """422 with the problems pydantic found in a request body."""
-    problems = [Problem(format_location(loc) or None, reason) for loc, reason in located_messages(exc, model.model_fields)]
+    located = located_messages(exc, model.model_fields)
+    problems = [Problem(format_location(loc) or None, reason) for loc, reason in located]
     return ClientError(422, summary, problems)
 
 

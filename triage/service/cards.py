@@ -13,10 +13,10 @@ from __future__ import annotations
 import uuid
 from typing import Any, Optional
 
+from triage.assess.render import answer_text
+from triage.interview.questionnaire import Questionnaire
+from triage.language.rulebook import RuleBase
 from triage.models import Assessment
-from triage.questionnaire import Questionnaire
-from triage.render import answer_text
-from triage.rulebook import RuleBase
 
 from . import fhir_terms as terms
 from .fhir import ParsedResponse, Problem
@@ -73,6 +73,9 @@ def assessment_card(assessment: Assessment, rulebase: RuleBase, questionnaire: Q
     if not assessment.complete:
         lines += [f"**Incomplete:** {len(assessment.unanswered)} unanswered question(s) could change this level "
                   "(listed below).", ""]
+    if assessment.possible != assessment.urgency:
+        possible = rulebase.meta.levels[assessment.possible].label
+        lines += [f"Could be as high as **{md(possible)}**, depending on the answers to the unanswered questions.", ""]
     lines.append("#### Why")
     if assessment.reasons:
         for number, reason in enumerate(assessment.reasons, 1):
@@ -83,9 +86,11 @@ def assessment_card(assessment: Assessment, rulebase: RuleBase, questionnaire: Q
         lines.append("None of the warning signs the questionnaire asks about applies.")
     if assessment.unanswered:
         lines += ["", "#### Unanswered questions that could change it"]
+        reach = {question.field: question.could_reach for question in assessment.open_questions}
         for name in assessment.unanswered:
             text = questionnaire.question(name).text if name in questionnaire.index else name
-            lines.append(f"- {md(text)} ({md(name)})")
+            could = f", could lead to {md(rulebase.meta.levels[reach[name]].label)}" if name in reach else ""
+            lines.append(f"- {md(text)} ({md(name)}{could})")
     lines += ["", f"Rule base: triage rules {md(rulebase.version)}, sha256 {rulebase.content_hash[:12]}."]
     return {"uuid": str(uuid.uuid4()), "summary": summary(assessment, rulebase),
             "indicator": INDICATOR[assessment.urgency], "detail": "\n".join(lines), "source": source(rulebase)}
@@ -99,5 +104,6 @@ def problem_card(headline: str, problems: list[Problem], rulebase: RuleBase) -> 
     if len(problems) > 20:
         lines.append(f"- and {len(problems) - 20} more")
     text = f"Spine triage not assessed: {headline}"
-    return {"uuid": str(uuid.uuid4()), "summary": text if len(text) <= SUMMARY_LIMIT else text[:SUMMARY_LIMIT - 1] + "…",
+    short = text if len(text) <= SUMMARY_LIMIT else text[:SUMMARY_LIMIT - 1] + "…"
+    return {"uuid": str(uuid.uuid4()), "summary": short,
             "indicator": "warning", "detail": "\n".join(lines), "source": source(rulebase)}

@@ -19,10 +19,11 @@ import httpx
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from triage.assessment import Assessor
-from triage.questionnaire import Logic, Questionnaire
-from triage.rulebook import RuleBase
-from triage.validation import parse_json
+from triage.assess.assessor import Assessor
+from triage.files import parse_json
+from triage.interview.logic import Logic
+from triage.interview.questionnaire import Questionnaire
+from triage.language.rulebook import RuleBase
 
 from .auth import AuthError
 from .bodies import ClientError, read_json, validation_problems
@@ -47,8 +48,8 @@ async def authenticated(request: Request) -> None:
     try:
         await state.verifier.verify(request.headers.get("authorization"), audience)
     except AuthError as exc:
-        raise ClientError(401, str(exc), headers={
-            "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc}"'.replace("\n", " ")}) from None
+        challenge = f'Bearer error="invalid_token", error_description="{exc}"'.replace("\n", " ")
+        raise ClientError(401, str(exc), headers={"WWW-Authenticate": challenge}) from None
 
 
 router = APIRouter(prefix="/cds-services", tags=["CDS Hooks"], dependencies=[Depends(authenticated)])
@@ -106,7 +107,7 @@ class HookRequest(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _server_for_token(self) -> "HookRequest":
+    def _server_for_token(self) -> HookRequest:
         if self.fhirAuthorization is not None and self.fhirServer is None:
             raise ValueError("fhirAuthorization requires fhirServer")
         return self
@@ -246,8 +247,8 @@ def _latest_response(found: Any) -> Optional[dict[str, Any]]:
     if kind == "QuestionnaireResponse":
         candidates = [found]
     elif kind == "Bundle":
-        candidates = [entry.get("resource") for entry in found.get("entry") or [] if isinstance(entry, dict)]
-        candidates = [r for r in candidates if isinstance(r, dict) and r.get("resourceType") == "QuestionnaireResponse"]
+        entries = [entry.get("resource") for entry in found.get("entry") or [] if isinstance(entry, dict)]
+        candidates = [r for r in entries if isinstance(r, dict) and r.get("resourceType") == "QuestionnaireResponse"]
     else:
         raise ClientError(422, f"prefetch '{PREFETCH_KEY}' holds a {kind}, not a QuestionnaireResponse or Bundle")
     usable = [r for r in candidates if r.get("status") != "entered-in-error"]

@@ -12,13 +12,14 @@ from typing import Optional
 
 import click
 
-from triage.cli_support import RULES_OPTION, run_command
+from triage.cli.common import RULES_OPTION, run_command
 
 from .config import MIB, ServiceConfig
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (localhost only by default).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (localhost only by default).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @RULES_OPTION
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
@@ -54,14 +55,14 @@ def serve(host: str, port: int, rules_dir: Optional[str], workers: int, max_body
             issuers=issuers, fhir_servers=fhir_servers, graceful_timeout=graceful_timeout,
         )
     except ValidationError as exc:
-        raise click.UsageError("; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())) from None
+        reasons = [error["msg"].removeprefix("Value error, ") for error in exc.errors()]
+        raise click.UsageError("; ".join(reasons)) from None
 
     def action() -> None:
         import uvicorn
 
-        from triage.rulebook import load_rulebase
-
         from triage.errors import InputError
+        from triage.language.loading import load_rulebase
 
         from .access_log import log_config
         from .auth import JwtVerifier, read_key_file
@@ -91,13 +92,14 @@ def fhir() -> None:
 
 
 @fhir.command("questionnaire")
-@click.option("-o", "--output", default=None, metavar="FILE", help="Write to this file (atomically); default: standard output.")
+@click.option("-o", "--output", default=None, metavar="FILE",
+              help="Write to this file (atomically); default: standard output.")
 def fhir_questionnaire(output: Optional[str]) -> None:
     """Print the bundled questionnaire as a FHIR R4 Questionnaire (as GET /fhir/Questionnaire/spine serves it)."""
 
     def action() -> None:
-        from triage.outputs import atomic_output
-        from triage.questionnaire import load_questionnaire
+        from triage.files import atomic_output
+        from triage.interview.questionnaire import load_questionnaire
 
         from .fhir import questionnaire_resource
 

@@ -34,7 +34,7 @@ class ServiceConfig(BaseModel):
     graceful_timeout: float = Field(30.0, gt=0)
 
     @model_validator(mode="after")
-    def _auth_is_whole(self) -> "ServiceConfig":
+    def _auth_is_whole(self) -> ServiceConfig:
         if bool(self.jwks) != bool(self.issuers):
             raise ValueError("JWT authentication needs both --jwks and --issuer")
         return self
@@ -57,7 +57,7 @@ class ServiceConfig(BaseModel):
         os.environ[ENVIRONMENT_VARIABLE] = self.model_dump_json()
 
     @classmethod
-    def from_environment(cls) -> "ServiceConfig":
+    def from_environment(cls) -> ServiceConfig:
         """The settings ``to_environment`` stored, or the defaults."""
         raw = os.environ.get(ENVIRONMENT_VARIABLE)
         return cls.model_validate_json(raw) if raw else cls()

@@ -5,8 +5,8 @@ a pool of threads would gain nothing and risk everything. Each service process (
 uvicorn worker) builds its own engine on its own engine thread, and every call that may
 reach the engine (assessing a case, a line of a batch, a QuestionnaireResponse, an
 interview's answers) is submitted to that thread with ``await engine.run(fn, ...)``. The
-evaluator refuses to run on any other thread (``ThreadBoundEvaluator``), so a mistake here
-is an error, never a silent race.
+engine refuses to run on any other thread (``ThreadBoundEngine``), so a mistake here is an
+error, never a silent race.
 """
 
 from __future__ import annotations
@@ -14,49 +14,51 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, TypeVar
 
-from triage.assessment import Assessor
-from triage.chaining import ChainResult, Evaluator
+from triage.assess.assessor import Assessor
+from triage.engines import ChainResult, Engine, EngineName, create_engine
 from triage.errors import EngineError
-from triage.rulebook import RuleBase, load_rulebase
+from triage.language.loading import load_rulebase
 
 T = TypeVar("T")
 
 
-class ThreadBoundEvaluator:
-    """An evaluator usable only from the thread that created it."""
+class ThreadBoundEngine:
+    """An engine usable only from the thread that created it."""
 
-    def __init__(self, inner: Evaluator):
+    def __init__(self, inner: Engine):
         self._inner = inner
         self._owner = threading.get_ident()
 
-    def chain(self, answers: dict[str, Any]) -> ChainResult:
-        """Chain on the owning thread; any other thread gets ``EngineError``."""
+    def _check(self) -> None:
         if threading.get_ident() != self._owner:
             raise EngineError(f"the rule engine belongs to thread {self._owner} but was called from thread "
                               f"{threading.get_ident()}")
+
+    def chain(self, answers: dict[str, Any]) -> ChainResult:
+        """Chain on the owning thread; any other thread gets ``EngineError``."""
+        self._check()
         return self._inner.chain(answers)
 
-
-def _durable(rulebase: RuleBase) -> Evaluator:
-    from triage.engine import DurableEngine
-
-    return DurableEngine(rulebase)
+    def close(self) -> None:
+        """Free the engine, on the owning thread."""
+        self._check()
+        self._inner.close()
 
 
 class EngineThread:
     """One thread that owns this process's assessor; ``run`` submits work to it."""
 
-    def __init__(self, rules_dir: Optional[str] = None,
-                 evaluator_factory: Callable[[RuleBase], Evaluator] = _durable):
+    def __init__(self, rules_dir: str | None = None, engine: EngineName = "durable"):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-engine")
         self.rulebase = load_rulebase(rules_dir)
-        self._assessor: Assessor = self._executor.submit(self._build, evaluator_factory).result()
+        self._assessor: Assessor = self._executor.submit(self._build, engine).result()
 
-    def _build(self, evaluator_factory: Callable[[RuleBase], Evaluator]) -> Assessor:
-        return Assessor(self.rulebase, evaluator=ThreadBoundEvaluator(evaluator_factory(self.rulebase)))
+    def _build(self, engine: EngineName) -> Assessor:
+        return Assessor(self.rulebase, engine=ThreadBoundEngine(create_engine(engine, self.rulebase)))
 
     @property
     def assessor(self) -> Assessor:
@@ -73,5 +75,6 @@ class EngineThread:
         return self._executor.submit(function, *args).result()
 
     def close(self) -> None:
-        """Finish the work already submitted, then stop the thread."""
+        """Finish the work already submitted, free the engine, then stop the thread."""
+        self._executor.submit(self._assessor.close).result()
         self._executor.shutdown(wait=True)

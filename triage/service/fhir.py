@@ -16,12 +16,14 @@ The JSON produced parses with the ``fhir.resources`` R4B models (tests check it)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from triage.errors import InputError
-from triage.models import Case
-from triage.questionnaire import Logic, Question, Questionnaire
+from triage.interview.logic import Logic
+from triage.interview.questionnaire import Question, Questionnaire
+from triage.models import Case, Urgency
 from triage.validation import suggest
 
 from . import fhir_terms as terms
@@ -267,7 +269,8 @@ def _answer_value(question: Question, answer: dict[str, Any]) -> tuple[Any, Opti
     value = answer.get("valueInteger")
     if kind != "valueInteger" or not isinstance(value, int) or isinstance(value, bool):
         return None, f"expected valueInteger (a whole number), got {_shown(kind, answer)}"
-    if question.minimum is not None and value < question.minimum or question.maximum is not None and value > question.maximum:
+    low, high = question.minimum, question.maximum
+    if (low is not None and value < low) or (high is not None and value > high):
         return None, f"{value} is out of range: must be from {question.minimum} to {question.maximum}"
     return value, None
 
@@ -283,7 +286,7 @@ def _disabled_answers(given: dict[str, Any], questionnaire: Questionnaire, logic
     problems = []
     for question in questionnaire.questions:
         if question.id in given and question.id not in shown:
-            gates = sorted({leaf for leaf in _gates(question)}, key=questionnaire.index.__getitem__)
+            gates = sorted(set(_gates(question)), key=questionnaire.index.__getitem__)
             state = ", ".join(f"{gate}: {_words(every.get(gate))}" for gate in gates)
             problems.append(Problem(question.id, f"not enabled given the earlier answers ({state}), so it must "
                                                  "not be answered", None))
@@ -291,7 +294,7 @@ def _disabled_answers(given: dict[str, Any], questionnaire: Questionnaire, logic
 
 
 def _gates(question: Question) -> list[str]:
-    from triage.conditions import fields_read
+    from triage.language.conditions import fields_read
 
     return fields_read(question.show_if) if question.show_if is not None else []
 
@@ -351,9 +354,9 @@ def _answer_element(question: Question, value: Any) -> dict[str, Any]:
 
 def load_case_or_response(path: str) -> tuple[dict[str, Any], Optional[str], Optional[ParsedResponse]]:
     """The answers and case id of a case file, or of a FHIR QuestionnaireResponse file (by ``resourceType``)."""
-    from triage.caseio import case_from_text, read_case_text
-    from triage.questionnaire import load_questionnaire
-    from triage.validation import SyntaxProblem, parse_json
+    from triage.cases import case_from_text, read_case_text
+    from triage.files import SyntaxProblem, parse_json
+    from triage.interview.questionnaire import load_questionnaire
 
     text, source, suffix, default_id = read_case_text(path)
     if text.lstrip().startswith("{"):
@@ -368,7 +371,7 @@ def load_case_or_response(path: str) -> tuple[dict[str, Any], Optional[str], Opt
     return case.answers(), case.id, None
 
 
-def guidance_json(assessment: Any, labels: dict[str, str], response: Optional[ParsedResponse] = None) -> str:
+def guidance_json(assessment: Any, labels: Mapping[Urgency, str], response: Optional[ParsedResponse] = None) -> str:
     """The assessment as GuidanceResponse JSON, as ``triage assess --format fhir`` prints it."""
     import json
 

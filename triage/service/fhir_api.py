@@ -6,12 +6,15 @@ Errors on these endpoints are FHIR ``OperationOutcome`` resources (one issue per
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from triage.assessment import Assessor
-from triage.questionnaire import Logic, Questionnaire
+from triage.assess.assessor import Assessor
+from triage.interview.logic import Logic
+from triage.interview.questionnaire import Questionnaire
+from triage.models import Urgency
 
 from .bodies import read_json, response_problems
 from .fhir import ResponseError, answers_from_response
@@ -31,7 +34,7 @@ async def questionnaire(request: Request) -> Response:
     return Response(json.dumps(service(request).fhir_questionnaire), media_type=FHIR_JSON)
 
 
-def assess_response(assessor: Assessor, questionnaire: Questionnaire, logic: Logic, labels: dict[str, str],
+def assess_response(assessor: Assessor, questionnaire: Questionnaire, logic: Logic, labels: Mapping[Urgency, str],
                     data: Any) -> dict[str, Any]:
     """A QuestionnaireResponse to a GuidanceResponse (run on the engine thread)."""
     parsed = answers_from_response(data, questionnaire, logic, source="QuestionnaireResponse")

@@ -5,12 +5,16 @@ QuestionnaireResponse's; the whole assessment is in a contained ``Parameters`` r
 referenced by ``outputParameters``, one parameter per key of the assessment JSON:
 
 - ``urgency`` (valueCoding in the urgency code system, display = the level's label),
-  ``urgency-meaning``, ``surgical-consultation``, ``complete``, ``case-id``;
+  ``urgency-meaning``, ``surgical-consultation``, ``complete``, ``case-id``, ``certain`` and
+  ``possible`` (valueCode: the level every way of answering the unanswered questions
+  reaches, and the highest some way reaches);
 - ``finding`` (valueCode), ``advice``, ``safety-netting``, ``unanswered`` (the case field of
   each unanswered question that could change the level), ``fired-rule``: repeated, in order;
 - ``reason``, repeated: parts ``rule``, ``criterion``, ``title``, ``urgency``, ``surgical``,
-  ``source`` and one ``because`` per answer behind it (parts ``field`` and ``answer``; no
-  ``answer`` part when the question was not answered);
+  ``source``, one ``because`` per answer behind it (parts ``field`` and ``answer``; no
+  ``answer`` part when the question was not answered) and one ``assumed`` per unanswered
+  question it holds on (parts ``field`` and ``answer``, the answer it assumes);
+- ``open-question``, repeated, most serious first: parts ``field`` and ``could-reach``;
 - ``rules-version`` and ``rules-hash``.
 
 Nothing is lost: the tests rebuild the assessment JSON from these parameters.
@@ -19,19 +23,20 @@ Nothing is lost: the tests rebuild the assessment JSON from these parameters.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, Optional
 
-from triage.models import Assessment
+from triage.models import Assessment, Urgency
 
 from . import fhir_terms as terms
 from .fhir import ParsedResponse
 
 
-def guidance_response(assessment: Assessment, labels: dict[str, str], response: Optional[ParsedResponse] = None,
+def guidance_response(assessment: Assessment, labels: Mapping[Urgency, str], response: Optional[ParsedResponse] = None,
                       now: Optional[datetime] = None) -> dict[str, Any]:
     """The assessment as a GuidanceResponse (JSON); ``labels`` maps each level to its label."""
-    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
     resource: dict[str, Any] = {
         "resourceType": "GuidanceResponse",
         "id": str(uuid.uuid4()),
@@ -50,7 +55,7 @@ def guidance_response(assessment: Assessment, labels: dict[str, str], response: 
     return resource
 
 
-def parameters(assessment: Assessment, labels: dict[str, str]) -> list[dict[str, Any]]:
+def parameters(assessment: Assessment, labels: Mapping[Urgency, str]) -> list[dict[str, Any]]:
     """The assessment as ``Parameters.parameter`` entries (see the module docstring)."""
     a = assessment
     found: list[dict[str, Any]] = []
@@ -78,13 +83,20 @@ def parameters(assessment: Assessment, labels: dict[str, str]) -> list[dict[str,
             if value is not None:
                 because.append({"name": "answer", **answer_value(value)})
             parts.append({"name": "because", "part": because})
+        for name, value in reason.assumed.items():
+            parts.append({"name": "assumed", "part": [{"name": "field", "valueString": name},
+                                                      {"name": "answer", **answer_value(value)}]})
         found.append({"name": "reason", "part": parts})
     found += [{"name": "advice", "valueString": text} for text in a.advice]
     found += [{"name": "safety-netting", "valueString": text} for text in a.safety_netting]
     found += [{"name": "unanswered", "valueString": name} for name in a.unanswered]
+    found += [{"name": "open-question", "part": [{"name": "field", "valueString": q.field},
+                                                 {"name": "could-reach", "valueCode": q.could_reach}]}
+              for q in a.open_questions]
     found += [{"name": "rules-version", "valueString": a.rules_version},
               {"name": "rules-hash", "valueString": a.rules_hash}]
     found += [{"name": "fired-rule", "valueString": rule} for rule in a.fired_rules]
+    found += [{"name": "certain", "valueCode": a.certain}, {"name": "possible", "valueCode": a.possible}]
     return found
 
 

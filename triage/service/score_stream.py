@@ -16,11 +16,10 @@ from typing import Any, Union
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from triage.assessment import Assessor
-from triage.batch import error_line, score_record
-from triage.caseio import decode
-from triage.inputs import Record
-from triage.validation import SyntaxProblem
+from triage.assess.assessor import Assessor
+from triage.batch.inputs import Record
+from triage.batch.scoring import error_line, score_record
+from triage.files import SyntaxProblem, decode
 
 from .engine_thread import EngineThread
 
@@ -56,7 +55,7 @@ class ScoreStream(Response):
         self.max_line = max_line
         self.max_body = max_body
 
-    async def _read(self, receive: Receive, queue: "asyncio.Queue[Item]") -> None:
+    async def _read(self, receive: Receive, queue: asyncio.Queue[Item]) -> None:
         """Split the body into records as it arrives; put ``_END`` last."""
         pending = bytearray()
         overlong = False  # the line being read is over the limit: skip to its end
@@ -89,7 +88,7 @@ class ScoreStream(Response):
                 break
         await queue.put(_END)
 
-    async def _line(self, queue: "asyncio.Queue[Item]", raw: bytearray, number: int, overlong: bool) -> None:
+    async def _line(self, queue: asyncio.Queue[Item], raw: bytearray, number: int, overlong: bool) -> None:
         if overlong:
             where = f"request:{number}"
             await queue.put(error_line(where, where, f"the line is over the limit of {self.max_line} bytes").json_line)

@@ -5,7 +5,7 @@ What must be preserved is ``triage.questionnaire.Logic.is_shown``:
 - a gating question that was answered: the condition is evaluated on the answer;
 - a gating question shown but left unanswered ("not sure"): the dependent question is
   shown if any answer to the gate could show it (the answers tried are
-  ``Logic.probe_values``);
+  ``Logic.probes``);
 - a gating question that is itself hidden: its declared ``hidden_answer`` if it has one,
   else unknown (a comparison on it is false unless ``or_unknown``), with no answers tried.
 
@@ -24,8 +24,10 @@ from __future__ import annotations
 import re
 from typing import Any, Union
 
-from triage.conditions import AllOf, AnyOf, FieldTest, Node, NotOf, children, compile_condition, fields_read
-from triage.questionnaire import Logic, Question, Questionnaire
+from triage.interview.logic import Logic
+from triage.interview.questionnaire import Question, Questionnaire
+from triage.language.conditions import AllOf, AnyOf, FieldTest, Node, NotOf, fields_read
+from triage.language.evaluation import compile_condition
 
 from .fhir_terms import ENABLE_WHEN_EXPRESSION, choice_system
 
@@ -108,7 +110,7 @@ def _compare(gate: Question, operator: str, value: Any) -> Expr:
 
 def _answered_test(leaf: FieldTest, gate: Question) -> Expr:
     if leaf.operator == "unknown":
-        return FALSE if leaf.unknown else TRUE  # an answered gate is known
+        return FALSE if leaf.value else TRUE  # an answered gate is known (``unknown: true`` is false)
     if leaf.operator == "in":
         return _or(*(_compare(gate, "is", value) for value in leaf.value))
     return _compare(gate, leaf.operator, leaf.value)
@@ -158,7 +160,7 @@ class SkipLogic:
                     return None
                 entries.append({"question": gate.id, "operator": operator, **answer})
             holds = compile_condition(leaf).holds
-            satisfiable = any(holds({gate.id: probe}, frozenset()) for probe in self.logic.probe_values(gate.id))
+            satisfiable = any(holds({gate.id: probe}, frozenset()) for probe in self.logic.probes(question.id, gate.id))
             if leaf.operator == "ne" and not satisfiable:
                 return None  # R4 '!=' is true on no answer, but no answer could satisfy this test
             unsure_shows[gate.id] = unsure_shows.get(gate.id, False) or satisfiable
@@ -175,17 +177,18 @@ class SkipLogic:
         if question_id not in self._enabled:
             question = self.questionnaire.question(question_id)
             condition = question.show_if
-            self._enabled[question_id] = TRUE if condition is None else self._expand(condition, fields_read(condition), {})
+            self._enabled[question_id] = TRUE if condition is None else \
+                self._expand(question_id, condition, fields_read(condition), {})
         return self._enabled[question_id]
 
-    def _expand(self, condition: Node, gates: list[str], fixed: dict[str, tuple[Any, ...]]) -> Expr:
+    def _expand(self, question_id: str, condition: Node, gates: list[str], fixed: dict[str, tuple[Any, ...]]) -> Expr:
         """Split on the state of each gate in turn: "not sure" (try every answer) or not (answered, or hidden)."""
         if not gates:
             return self._substitute(condition, fixed)
         gate, rest = gates[0], gates[1:]
-        tried = _or(*(self._expand(condition, rest, {**fixed, gate: ("tried", value)})
-                      for value in self.logic.probe_values(gate)))
-        actual = self._expand(condition, rest, {**fixed, gate: ("actual",)})
+        tried = _or(*(self._expand(question_id, condition, rest, {**fixed, gate: ("tried", value)})
+                      for value in self.logic.probes(question_id, gate)))
+        actual = self._expand(question_id, condition, rest, {**fixed, gate: ("actual",)})
         if tried == actual:
             return actual  # the gate's state makes no difference
         unsure = _and(self.enabled(gate), _atom(f"{answer_path(gate)}.empty()"))
@@ -195,7 +198,7 @@ class SkipLogic:
 
     def _substitute(self, node: Node, fixed: dict[str, tuple[Any, ...]]) -> Expr:
         if isinstance(node, (AllOf, AnyOf)):
-            parts = [self._substitute(child, fixed) for child in children(node)]
+            parts = [self._substitute(child, fixed) for child in node.parts]
             return _and(*parts) if isinstance(node, AllOf) else _or(*parts)
         if isinstance(node, NotOf):
             return _not(self._substitute(node.not_, fixed))
@@ -222,7 +225,7 @@ def _any_of_leaves(node: Node) -> list[FieldTest] | None:
         return [node]
     if isinstance(node, AnyOf):
         found: list[FieldTest] = []
-        for child in children(node):
+        for child in node.parts:
             inner = _any_of_leaves(child)
             if inner is None:
                 return None

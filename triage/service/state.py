@@ -8,7 +8,9 @@ from typing import Any, Optional
 import httpx
 from fastapi import Request
 
-from triage.questionnaire import Logic, Questionnaire, load_questionnaire
+from triage.interview.logic import Logic
+from triage.interview.questionnaire import Questionnaire, load_questionnaire
+from triage.models import Urgency
 
 from .auth import JwtVerifier
 from .config import ServiceConfig
@@ -30,12 +32,12 @@ class ServiceState:
     questionnaire_json: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def labels(self) -> dict[str, str]:
+    def labels(self) -> dict[Urgency, str]:
         """Each urgency level's label (EMERGENCY, URGENT, ...)."""
-        return {level: text.label for level, text in self.engine.rulebase.meta.levels.items()}
+        return self.engine.rulebase.labels
 
     @classmethod
-    async def start(cls, config: ServiceConfig) -> "ServiceState":
+    async def start(cls, config: ServiceConfig) -> ServiceState:
         """Load the rules and the questionnaire, start the engine thread and the HTTP client."""
         engine = EngineThread(config.rules_dir)
         questionnaire = load_questionnaire()

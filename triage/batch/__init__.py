@@ -1,0 +1,1 @@
+"""Batch scoring: many case inputs in, one scored line per case out, in input order."""

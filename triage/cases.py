@@ -1,0 +1,85 @@
+"""Reading one case from a JSON or YAML file (or standard input) into a validated ``Case``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import CaseError
+from .files import SyntaxProblem, decode, has_lone_surrogate, parse_by_suffix
+from .models import Case
+from .validation import format_location, located_messages
+
+STDIN = "-"
+
+
+def case_from_data(data: Any, source: str, default_id: str | None = None) -> Case:
+    """Validate parsed data as one case, reporting every problem at once.
+
+    ``source`` names where the data came from (a file name, ``file:line``) in messages;
+    ``default_id`` is used when the case carries no ``id``.
+    """
+    if not isinstance(data, dict):
+        kind = "nothing" if data is None else f"a {type(data).__name__}"
+        raise CaseError(
+            f"{source}: cannot read this case",
+            [f"a case is a mapping of question names to answers, but the file holds {kind}"],
+            case_id=default_id,
+        )
+    bad_text = [f"field '{key}': contains an invalid character (a lone surrogate)" for key, value in data.items()
+                if (isinstance(value, str) and has_lone_surrogate(value))
+                or (isinstance(key, str) and has_lone_surrogate(key))]
+    if bad_text:
+        raise CaseError(f"{source}: cannot read this case", bad_text, case_id=default_id)
+    case_id = data["id"] if isinstance(data.get("id"), str) else default_id
+    case_label = f" (case '{data['id']}')" if isinstance(data.get("id"), str) else ""
+    try:
+        case = Case.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"field '{format_location(loc)}': {reason}"
+            for loc, reason in located_messages(exc, known_fields=Case.model_fields)
+        ]
+        noun = "problem" if len(problems) == 1 else "problems"
+        raise CaseError(f"{source}{case_label}: {len(problems)} {noun} in this case", problems, case_id) from None
+    if case.id is None and default_id is not None:
+        case = case.model_copy(update={"id": default_id})
+    return case
+
+
+def case_from_text(text: str, source: str, suffix: str = "", default_id: str | None = None) -> Case:
+    """Parse JSON or YAML text (chosen by ``suffix``, else by its first character) as one case."""
+    if not text.strip():
+        raise CaseError(f"{source}: cannot read this case", ["the file is empty"], default_id)
+    try:
+        data = parse_by_suffix(text, suffix)
+    except SyntaxProblem as exc:
+        raise CaseError(f"{source}: cannot read this case", [str(exc)], default_id) from None
+    return case_from_data(data, source, default_id)
+
+
+def read_case_text(path: str | Path) -> tuple[str, str, str, str]:
+    """The text of a case file, or of standard input for ``-``: (text, source, suffix, default id)."""
+    if str(path) == STDIN:
+        source, suffix, default_id = "<stdin>", "", "stdin"
+        raw = sys.stdin.buffer.read()
+    else:
+        file = Path(path)
+        source, suffix, default_id = str(file), file.suffix, file.stem
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            raise CaseError(f"{source}: cannot read this case", [exc.strerror or str(exc)]) from None
+    try:
+        text = decode(raw)
+    except SyntaxProblem as exc:
+        raise CaseError(f"{source}: cannot read this case", [str(exc)]) from None
+    return text, source, suffix, default_id
+
+
+def load_case(path: str | Path) -> Case:
+    """Load one case from a ``.json``/``.yaml``/``.yml`` file, or from standard input for ``-``."""
+    return case_from_text(*read_case_text(path))

@@ -1,0 +1,57 @@
+"""The ``triage coverage`` command: which rules, conditions, levels and findings a corpus of cases reaches."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .common import RULES_OPTION, expand_inputs, run_command
+
+
+@click.command()
+@click.argument("cases", nargs=-1, required=True, metavar="CASES...")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of a table.")
+@click.option("--junit", "junit_file", default=None, metavar="FILE",
+              help="Also write JUnit XML: a test case per rule, failed when no case fired it.")
+@click.option("--cobertura", "cobertura_file", default=None, metavar="FILE",
+              help="Also write Cobertura XML: a line per rule, hit by the cases that fired it.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), default=None, metavar="PERCENT",
+              help="Exit 1 when fewer than PERCENT of the rules fired, naming those never fired.")
+@RULES_OPTION
+def coverage(cases: tuple[str, ...], as_json: bool, junit_file: str | None, cobertura_file: str | None,
+             fail_under: float | None, rules_dir: str | None) -> None:
+    """Score cases (anything triage score reads) and report the rules, conditions, levels and findings they reach.
+
+    Exit 0 when done, 1 when rule coverage is under --fail-under or some case could not be scored.
+    """
+    expand_inputs(cases)
+
+    def action() -> None:
+        from ..coverage.measure import measure
+        from ..coverage.report import render_cobertura, render_json, render_junit, render_text
+        from ..files import atomic_output
+
+        report = measure(cases, rules_dir)
+        if as_json:
+            click.echo(json.dumps(render_json(report), indent=2, ensure_ascii=False))
+        else:
+            click.echo(render_text(report), nl=False)
+        for path, render in ((junit_file, render_junit), (cobertura_file, render_cobertura)):
+            if path:
+                with atomic_output(path) as stream:
+                    stream.write(render(report))
+        failed = False
+        if report.errors:
+            click.echo(f"triage: {len(report.errors)} case(s) could not be scored", err=True)
+            failed = True
+        if fail_under is not None and report.percent < fail_under:
+            fired = len(report.rules) - len(report.never_fired)
+            click.echo(f"triage: rule coverage {fired} of {len(report.rules)} rules ({report.percent:.1f}%) is under "
+                       f"--fail-under {fail_under:g}%; never fired: {', '.join(report.never_fired)}", err=True)
+            failed = True
+        if failed:
+            sys.exit(1)
+
+    run_command(action)

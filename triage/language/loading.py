@@ -1,0 +1,154 @@
+"""Rule files -> a validated, cross-checked ``RuleBase``, every problem in every file reported at once.
+
+Everything is read with safe YAML loading and validated by pydantic with unknown keys as
+errors. Each problem is located by file and line, rule id and key path:
+``soon.yaml:23: rule 'night-pain': when.all[0].gt: 'gt' needs a value, not null``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import RuleBaseError
+from ..files import Lines, SyntaxProblem, parse_yaml_lines
+from ..validation import format_location, located_messages, suggest
+from .checks import cross_checks
+from .conditions import CONDITION_KEYS, NODE_TAGS
+from .rulebook import (
+    META_FILE,
+    Acknowledgment,
+    IncompleteText,
+    LevelText,
+    LocatedRule,
+    Rule,
+    RuleBase,
+    RuleBaseMeta,
+    Text,
+)
+
+RULE_FILE_PATTERNS = ("*.yaml", "*.yml")
+
+M = TypeVar("M", bound=BaseModel)
+
+#: Every key a rule file or rulebase.yaml may use, for "did you mean" hints.
+_KNOWN_KEYS = sorted(
+    {*CONDITION_KEYS, "rules"}
+    | set(Rule.model_fields) | set(RuleBaseMeta.model_fields) | set(LevelText.model_fields)
+    | set(IncompleteText.model_fields) | set(Acknowledgment.model_fields) | set(Text.model_fields)
+)
+
+
+def bundled_rules_dir() -> Path:
+    """The rule folder shipped inside the package."""
+    return Path(str(resources.files("triage") / "data" / "rules"))
+
+
+def content_hash(files: dict[str, str]) -> str:
+    """SHA-256 of the rule files' names and contents, independent of the folder they live in."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    return digest.hexdigest()
+
+
+def _read(folder: Path) -> tuple[dict[str, str], list[str]]:
+    problems: list[str] = []
+    if not folder.is_dir():
+        return {}, [f"{folder}: not a folder of rule files"]
+    texts = {}
+    for path in sorted(p for pattern in RULE_FILE_PATTERNS for p in folder.glob(pattern)):
+        try:
+            texts[path.name] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{path.name}: cannot read: {exc}")
+    if META_FILE not in texts and not problems:
+        problems.append(f"{META_FILE}: missing (it holds the version, sources, criteria and level texts)")
+    if len(texts) <= 1 and not problems:
+        problems.append(f"{folder}: no rule files (*.yaml besides {META_FILE})")
+    return texts, problems
+
+
+def _validate(model: type[M], data: Any, file: str, lines: Lines, prefix: tuple[Any, ...] = (),
+              label: str = "") -> tuple[M | None, list[str]]:
+    """Validate data against a model; each problem names the file and line, the rule (when given) and the key."""
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        problems = []
+        for loc, reason in located_messages(exc, skip=NODE_TAGS):
+            if reason == "must not be empty" and _value_at(data, loc):
+                continue  # pydantic's echo on a list whose items failed: the items' own errors say why
+            if loc and reason.startswith("unknown field"):
+                reason = f"unknown key{suggest(str(loc[-1]), _KNOWN_KEYS)}"
+            line = lines.of((*prefix, *loc))
+            parts = [f"{file}:{line}" if line else file, label, format_location(loc)]
+            problems.append(": ".join(p for p in parts if p) + f": {reason}")
+        return None, problems
+
+
+def _rule_file(data: Any, file: str, lines: Lines) -> tuple[list[LocatedRule], list[str]]:
+    """The valid rules of one file, and a located problem for each invalid one (rules are checked one by one)."""
+    if not isinstance(data, dict) or set(data) != {"rules"} or not isinstance(data["rules"], list) or not data["rules"]:
+        return [], [f"{file}: a rule file holds one key, 'rules', with a list of rules"]
+    located, problems = [], []
+    for number, item in enumerate(data["rules"], 1):
+        rule_id = item.get("id") if isinstance(item, dict) else None
+        label = f"rule '{rule_id}'" if isinstance(rule_id, str) else f"rule #{number}"
+        rule, found = _validate(Rule, item, file, lines, ("rules", number - 1), label)
+        problems += found
+        if rule is not None:
+            line = lines.by_path.get(("rules", number - 1, "id")) or lines.of(("rules", number - 1)) or 1
+            located.append(LocatedRule(rule, file, line))
+    return located, problems
+
+
+def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
+    """The raw value at a location, or None when the location does not exist."""
+    for part in loc:
+        if not isinstance(data, dict | list) or not _has(data, part):
+            return None
+        data = data[part]
+    return data
+
+
+def _has(node: Any, part: Any) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(part, int) and 0 <= part < len(node)
+
+
+def load_rulebase(folder: str | Path | None = None) -> RuleBase:
+    """Load and check the rule files in ``folder`` (default: the bundled rules).
+
+    Raises ``RuleBaseError`` listing every problem found, each located by file and line, rule id and key.
+    """
+    folder = Path(folder) if folder is not None else bundled_rules_dir()
+    texts, problems = _read(folder)
+    meta: RuleBaseMeta | None = None
+    meta_lines = Lines()
+    located: list[LocatedRule] = []
+    for name, text in texts.items():
+        try:
+            data, lines = parse_yaml_lines(text)
+        except SyntaxProblem as exc:
+            problems.append(f"{name}: {exc}")
+            continue
+        if name == META_FILE:
+            meta, found = _validate(RuleBaseMeta, data, name, lines)
+            meta_lines = lines
+        else:
+            valid, found = _rule_file(data, name, lines)
+            located += valid
+        problems += found
+    if meta is not None:
+        # After schema errors some rules are missing: skip the checks that need all of them.
+        problems += cross_checks(meta, located, meta_lines, every_rule_valid=not problems)
+    if problems or meta is None:
+        noun = "problem" if len(problems) == 1 else "problems"
+        raise RuleBaseError(f"rule base {folder}: {len(problems)} {noun}", problems)
+    return RuleBase(meta=meta, located=tuple(located), content_hash=content_hash(texts), folder=str(folder))
