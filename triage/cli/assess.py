@@ -24,8 +24,8 @@ def assess(case_file: str, output_format: str, view: View, rules_dir: str | None
         from ..service.fhir import guidance_json, load_case_or_response
 
         rulebase = load_rulebase(rules_dir)
-        answers, case_id, response = load_case_or_response(case_file)  # a QuestionnaireResponse by resourceType
-        assessment = Assessor(rulebase).assess_answers(answers, case_id)
+        case, response = load_case_or_response(case_file)  # or a FHIR QuestionnaireResponse, by its resourceType
+        assessment = Assessor(rulebase).assess(case)
         if output_format == "json":
             click.echo(assessment.model_dump_json(indent=2))
         elif output_format == "fhir":

@@ -352,8 +352,8 @@ def _answer_element(question: Question, value: Any) -> dict[str, Any]:
 
 # --- the command line: triage assess RESPONSE.json, triage assess --format fhir ---------------------
 
-def load_case_or_response(path: str) -> tuple[dict[str, Any], Optional[str], Optional[ParsedResponse]]:
-    """The answers and case id of a case file, or of a FHIR QuestionnaireResponse file (by ``resourceType``)."""
+def load_case_or_response(path: str) -> tuple[Case, Optional[ParsedResponse]]:
+    """The case in a case file, or in a FHIR QuestionnaireResponse file (by ``resourceType``), and the response."""
     from triage.cases import case_from_text, read_case_text
     from triage.files import SyntaxProblem, parse_json
     from triage.interview.questionnaire import load_questionnaire
@@ -366,9 +366,8 @@ def load_case_or_response(path: str) -> tuple[dict[str, Any], Optional[str], Opt
             data = None  # reported by the case reader below, with the same message
         if is_questionnaire_response(data):
             parsed = answers_from_response(data, load_questionnaire(), source=source)
-            return parsed.answers, parsed.response_id or default_id, parsed
-    case = case_from_text(text, source, suffix, default_id)
-    return case.answers(), case.id, None
+            return Case.model_validate({"id": parsed.response_id or default_id, **parsed.answers}), parsed
+    return case_from_text(text, source, suffix, default_id), None
 
 
 def guidance_json(assessment: Any, labels: Mapping[Urgency, str], response: Optional[ParsedResponse] = None) -> str:
