@@ -95,7 +95,7 @@ def test_usage_errors_exit_2() -> None:
 def test_check_reports_ok_and_problems(tmp_path: Path) -> None:
     """check prints a summary for good rules and exits 1 with located problems for bad ones."""
     good = run("check")
-    assert good.exit_code == 0 and "rule base OK: 41 rules in 5 files, 34 criteria, version 1.0.0" in good.output
+    assert good.exit_code == 0 and "rule base OK: 44 rules in 5 files, 37 criteria, version 1.0.0" in good.output
     assert "triage: warning: case field 'sex': unused-field: no rule reads it and no question asks it" in good.output
     (tmp_path / "rulebase.yaml").write_text("version: 1\n")
     bad = run("check", "--rules", str(tmp_path))

@@ -224,7 +224,9 @@ def test_worsening_walking_alone_never_mentions_weakness(assessor: Assessor) -> 
 
 #: What a title says that must be true of every case whose answers fire its rule: (words, the answers they need).
 CLAIMS: list[tuple[str, Any]] = [
-    (r"not getting worse", lambda a: a.get("weakness") != "progressive" and not a.get("gait_worsening")),
+    (r"weakness[^.]*not getting worse", lambda a: a.get("weakness") != "progressive" and not a.get("gait_worsening")),
+    (r"(changes|symptoms)[^.]*not getting worse", lambda a: a.get("ces_symptoms_worsening") is not True),
+    (r"more than two weeks", lambda a: (a.get("ces_symptoms_days") or 0) > 14),
     (r"\bsevere\b", lambda a: (a.get("pain_score") or 0) >= 7),
     (r"weakness (that is )?getting worse", lambda a: a.get("weakness") == "progressive"),
     (r"^weakness in both legs", lambda a: bool(a.get("weakness_both_legs"))),

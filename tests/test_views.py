@@ -154,3 +154,25 @@ def test_the_interview_result_has_both_views(tmp_path: Path) -> None:
     assert "EMERGENCY: PLEASE ACT NOW" in person.output and "spinal cord in the neck" in person.output
     assert "[E1" not in person.output and "bladder_change" not in person.output
     assert "E1 Suspected cauda equina syndrome" in clinician.output and "- bladder_change: yes" in clinician.output
+
+
+def test_each_unanswered_question_says_what_it_could_lead_to(assessor: Assessor, rulebase: RuleBase) -> None:
+    """The unanswered questions are listed under the highest level each could lead to, most serious first."""
+    result = assessor.assess_answers(all_no_answers(night_pain=True, fever=None, saddle_numbness=None))
+    assert result.urgency == "soon"
+    text = " ".join(render_text(result, rulebase.labels).split())
+    section = text.split("Questions not answered that could change this result")[1]
+    assert section.index("Could make this an emergency:") < section.index("inner thighs") \
+        < section.index("Could make this urgent (a doctor today):") < section.index("38 °C")
+    assert "saddle_numbness" not in text and "saddle_numbness: " in render_text(
+        result, rulebase.labels, view="clinician", meta=rulebase.meta)
+
+
+def test_an_answer_a_reason_only_assumes_is_shown_as_not_answered(assessor: Assessor, rulebase: RuleBase) -> None:
+    """U5 with 'getting worse?' blank says it takes the blank as 'no', never as if the person had said no."""
+    result = assessor.assess_answers(all_no_answers(saddle_numbness=True, ces_symptoms_days=60,
+                                                    ces_symptoms_worsening=None))
+    (u5,) = result.reasons
+    assert u5.because["ces_symptoms_worsening"] is None and u5.assumed == {"ces_symptoms_worsening": False}
+    text = render_text(result, rulebase.labels)
+    assert "getting worse: not answered (taken as no)" in " ".join(text.split())

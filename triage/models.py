@@ -157,6 +157,10 @@ class Case(BaseModel):
         None, description="expected surgical-consultation flag, for evaluation runs"
     )
     expected_rules: Optional[list[str]] = Field(None, description="expected fired rule ids, for golden tests")
+    expected_complete: Optional[bool] = Field(None, description="expected completeness flag, for golden tests")
+    expected_unanswered: Optional[list[str]] = Field(
+        None, description="expected unanswered questions that could change the level, in order, for golden tests"
+    )
 
     def answers(self) -> dict[str, object]:
         """The known clinical answers as a plain dict (unknown answers and metadata left out)."""
@@ -176,7 +180,10 @@ class FieldDomain:
 
 
 #: Fields that are metadata about a case, not answers about the person.
-METADATA_FIELDS = frozenset({"id", "description", "expected_urgency", "expected_surgical", "expected_rules"})
+METADATA_FIELDS = frozenset({
+    "id", "description", "expected_urgency", "expected_surgical", "expected_rules", "expected_complete",
+    "expected_unanswered",
+})
 
 #: Choice fields whose values are listed least to most severe (clinical-criteria.md, safety property 1).
 SEVERITY_ORDER: dict[str, tuple[str, ...]] = {

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from ..engines import Engine, EngineName, create_engine
 from ..errors import CaseError
 from ..language.loading import load_rulebase
-from ..language.rulebook import RuleBase
+from ..language.rulebook import Rule, RuleBase
 from ..models import DOMAINS, Assessment, Case, Reason, Urgency
 from ..validation import located_messages
 from . import completeness
@@ -76,11 +76,7 @@ class Assessor:
         settled = self._completer.settle(answers, given)
         shown, level, completed = settled.shown, settled.level, settled.shown is not given
         reasons = [  # built from validated rules: no need to validate again (hot path)
-            Reason.model_construct(
-                rule=rule.id, criterion=rule.criterion, title=rule.title, urgency=rule.urgency or Urgency.SELF_CARE,
-                surgical=rule.surgical, because=shown.because(rule), source=rule.source,
-                assumed=completeness.assumed_answers(rule, shown, answers, completed),
-            )
+            self._reason(rule, shown.because(rule), completeness.assumed_answers(rule, shown, answers, completed))
             for rule in sorted(settled.reasons, key=_urgency_rank, reverse=True)  # stable: file order
         ]
         if settled.floored or settled.held:
@@ -108,6 +104,15 @@ class Assessor:
         if Assessor.observer is not None:
             Assessor.observer(Observation(case_id, result.rules_hash, tuple(result.fired_rules), level))
         return result
+
+    @staticmethod
+    def _reason(rule: Rule, because: dict[str, Any], assumed: dict[str, Any]) -> Reason:
+        """A fired rule as a reason; an answer it only assumes is shown unanswered in ``because``."""
+        return Reason.model_construct(
+            rule=rule.id, criterion=rule.criterion, title=rule.title, urgency=rule.urgency or Urgency.SELF_CARE,
+            surgical=rule.surgical, source=rule.source, assumed=assumed,
+            because={name: None if name in assumed else value for name, value in because.items()},
+        )
 
     def _unanswered_reason(self, settled: completeness.Completeness, answers: dict[str, Any]) -> Reason:
         """Why unanswered questions hold the case at its level: the floor, or a level every way of answering

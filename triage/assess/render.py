@@ -164,8 +164,16 @@ def _person_reason(reason: Reason, number: int, a: Assessment, width: int) -> li
         # Only unanswered questions stand behind it (the 'soon' floor): they are listed at the end.
         return lines + wrap("(the questions not answered are listed at the end)", width, "       ")
     for field, value in reason.because.items():
-        lines += wrap(answer_text(field, value), width, "         ", "       - ")
+        lines += wrap(_because_words(reason, field, value), width, "         ", "       - ")
     return lines
+
+
+def _because_words(reason: Reason, field: str, value: Any, view: View = "person") -> str:
+    """One answer behind a reason; an unanswered one the reason assumes says so ("not answered, taken as no")."""
+    asked = question_words(field) if view == "person" else field
+    if field in reason.assumed:
+        return f"{asked}: not answered (taken as {answer_words(field, reason.assumed[field])})"
+    return f"{asked}: {answer_words(field, value)}"
 
 
 # --- the clinician's view ------------------------------------------------------------------------------
@@ -203,7 +211,7 @@ def _clinician_reason(reason: Reason, number: int, width: int, meta: RuleBaseMet
     lines = wrap(f"{named} [{flags}; rule {reason.rule}]", width, "     ", f"  {number}. ")
     lines += wrap(reason.title, width, "     ")
     for field, value in reason.because.items():
-        lines += wrap(f"{field}: {answer_words(field, value)}", width, "         ", "       - ")
+        lines += wrap(_because_words(reason, field, value, "clinician"), width, "         ", "       - ")
     lines += wrap(f"Source: {reason.source}", width, "       ", "     ")
     return lines
 
@@ -238,12 +246,28 @@ def _items(items: list[str], width: int) -> list[str]:
     return [line for item in items for line in wrap(item, width, "    ", "  - ")]
 
 
+#: What an unanswered question's answer could lead to, by the highest level it could reach.
+_COULD = {
+    Urgency.EMERGENCY: "Could make this an emergency:",
+    Urgency.URGENT: "Could make this urgent (a doctor today):",
+    Urgency.SOON: "Could mean seeing a doctor within days:",
+    Urgency.ROUTINE: "Could mean a routine appointment or referral:",
+}
+
+
 def _unanswered(a: Assessment, width: int, view: View) -> list[str]:
-    """The questions not answered that could change the result, one item each."""
-    if not a.unanswered:
+    """The questions not answered that could change the result, most serious first, under what each could lead to."""
+    if not a.open_questions:
         return []
     lines = ["", *wrap("Questions not answered that could change this result", width, "")]
-    for field in a.unanswered:
+    heading = None
+    for question in a.open_questions:
+        could = _COULD.get(question.could_reach) if question.could_reach > a.urgency else None
+        could = could or "Needed to be sure of this result:"
+        if could != heading:
+            lines += wrap(could, width, "  ")
+            heading = could
+        field = question.field
         item = question_words(field) if view == "person" else f"{field}: {question_words(field)}"
-        lines += wrap(item, width, "    ", "  - ")
+        lines += wrap(item, width, "      ", "    - ")
     return lines
