@@ -11,6 +11,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from fhir.resources.R4B.guidanceresponse import GuidanceResponse
+from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.questionnaire import Questionnaire as FhirQuestionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
@@ -181,6 +182,7 @@ def _problems(response: httpx.Response) -> list[str]:
     assert response.status_code == 422, response.text
     outcome = response.json()
     assert outcome["resourceType"] == "OperationOutcome"
+    OperationOutcome.model_validate(outcome)  # what the service emits parses with the R4B models, errors included
     return [issue["diagnostics"] for issue in outcome["issue"]]
 
 
@@ -240,6 +242,7 @@ def test_fhir_errors_are_operation_outcomes(client: httpx.Client) -> None:
     """Malformed JSON is 400, and not a QuestionnaireResponse is 422, each as an OperationOutcome."""
     response = client.post("/fhir/QuestionnaireResponse/$assess", content=b"{nope")
     assert response.status_code == 400 and response.json()["resourceType"] == "OperationOutcome"
+    OperationOutcome.model_validate(response.json())
     assert _problems(client.post("/fhir/QuestionnaireResponse/$assess", json={"resourceType": "Patient"})) == [
         "field 'resourceType': expected 'QuestionnaireResponse', got 'Patient'"]
 
