@@ -1,0 +1,94 @@
+"""Interrupting a multi-worker ``triage score -o OUT`` (issue 11): a prompt, quiet exit that leaves OUT as it was.
+
+SIGINT is sent to the whole process group, as a terminal's Ctrl-C is; SIGTERM to the main
+process only, as ``kill PID`` does. Each is repeated (``TRIAGE_INTERRUPT_REPEATS`` times, default 5
+for SIGINT and 3 for SIGTERM, whose defects show every time)
+2 to 3 s into the run, when the workers are busy (the pool takes about a second to start), to
+catch the intermittent traceback and hang: on today's code about 3 interrupts in 4 print a
+traceback and about 1 in 15 hangs, so five clean attempts in a row happen about 1 time in 400. The exit status is 130 for SIGINT
+and 143 for SIGTERM, or death by that signal after cleaning up (a shell shows both as 130/143).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from .helpers import TRACEBACK, group_alive, kill_group, start_triage
+
+_REPEATS = os.environ.get("TRIAGE_INTERRUPT_REPEATS")
+REPEATS = {"SIGINT": int(_REPEATS or 5), "SIGTERM": int(_REPEATS or 3)}
+EXPECTED = {"SIGINT": (130, -signal.SIGINT), "SIGTERM": (143, -signal.SIGTERM)}
+
+
+def interrupt_once(big: Path, target: Path, signame: str, after: float) -> list[str]:
+    """Start a 2-worker run writing ``target``, send the signal after ``after`` seconds; what went wrong."""
+    previous = target.read_bytes()
+    proc = start_triage(["score", str(big), "--workers", "2", "-q", "-o", str(target)], cwd=target.parent.parent)
+    stderr = bytearray()
+    assert proc.stderr is not None
+    drain = threading.Thread(target=lambda: stderr.extend(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
+    drain.start()
+    problems = []
+    try:
+        time.sleep(after)
+        if proc.poll() is not None:
+            return [f"the run ended by itself before the signal (exit {proc.returncode})"]
+        sig = getattr(signal, signame)
+        if signame == "SIGINT":
+            os.killpg(proc.pid, sig)
+        else:
+            os.kill(proc.pid, sig)
+        sent = time.monotonic()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            problems.append(f"still running 5 s after {signame} (hung)")
+        else:
+            elapsed = time.monotonic() - sent
+            if proc.returncode not in EXPECTED[signame]:
+                problems.append(f"exit {proc.returncode} after {elapsed:.1f} s, expected {EXPECTED[signame][0]}")
+            time.sleep(0.3)
+            if group_alive(proc.pid):
+                problems.append("worker processes still running after the main process exited")
+    finally:
+        kill_group(proc.pid)
+        proc.wait()
+        drain.join(10)
+        proc.stderr.close()
+    if TRACEBACK in stderr:
+        start = stderr.index(TRACEBACK)
+        problems.append(f"a Python traceback on stderr: {bytes(stderr[start:start + 300])!r}")
+    left = sorted(p.name for p in target.parent.iterdir() if p != target)
+    if left:
+        problems.append(f"files left beside the output: {left}")
+    if not target.exists() or target.read_bytes() != previous:
+        problems.append("the previous output was changed")
+    return problems
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+@pytest.mark.xfail(strict=True, reason="issue 11: interrupts print tracebacks, SIGTERM leaves the .partial file and "
+                                       "exits by the signal uncleaned, Ctrl-C sometimes hangs")
+def test_an_interrupted_run_exits_promptly_and_leaves_the_output_intact(
+        tmp_path: Path, big_jsonl: Path, examples_output: bytes, signame: str) -> None:
+    """An interrupted 2-worker run exits 130/143 within 5 s: no traceback, worker or temp file left, OUT intact."""
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "result.jsonl"
+    problems = []
+    for attempt in range(REPEATS[signame]):
+        target.write_bytes(examples_output)
+        after = 2.0 + (attempt % 3) * 0.5
+        problems += [f"attempt {attempt + 1} ({signame} at {after:.1f} s): {p}"
+                     for p in interrupt_once(big_jsonl, target, signame, after)]
+        for leftover in out.iterdir():
+            if leftover != target:
+                leftover.unlink()
+    assert not problems, "\n".join(problems)
