@@ -61,8 +61,8 @@ def case_from_text(text: str, source: str, suffix: str = "", default_id: str | N
     return case_from_data(data, source, default_id)
 
 
-def load_case(path: str | Path) -> Case:
-    """Load one case from a ``.json``/``.yaml``/``.yml`` file, or from standard input for ``-``."""
+def read_case_text(path: str | Path) -> tuple[str, str, str, str]:
+    """The text of a case file, or of standard input for ``-``: (text, source, suffix, default id)."""
     if str(path) == STDIN:
         source, suffix, default_id = "<stdin>", "", "stdin"
         raw = sys.stdin.buffer.read()
@@ -77,4 +77,9 @@ def load_case(path: str | Path) -> Case:
         text = decode(raw)
     except SyntaxProblem as exc:
         raise CaseError(f"{source}: cannot read this case", [str(exc)]) from None
-    return case_from_text(text, source, suffix, default_id)
+    return text, source, suffix, default_id
+
+
+def load_case(path: str | Path) -> Case:
+    """Load one case from a ``.json``/``.yaml``/``.yml`` file, or from standard input for ``-``."""
+    return case_from_text(*read_case_text(path))

@@ -9,24 +9,27 @@ from .common import RULES_OPTION, VIEW_OPTION, View, run_command
 
 @click.command()
 @click.argument("case_file", metavar="CASE_FILE")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for people, json for programs (case-format.md).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "fhir"]), default="text",
+              show_default=True, help="text for people, json for programs (case-format.md), fhir for a FHIR "
+              "GuidanceResponse.")
 @VIEW_OPTION
 @RULES_OPTION
 def assess(case_file: str, output_format: str, view: View, rules_dir: str | None) -> None:
-    """Assess one case file (JSON or YAML; - reads standard input)."""
+    """Assess one case file (JSON or YAML; - reads standard input) or FHIR QuestionnaireResponse (JSON)."""
 
     def action() -> None:
         from ..assess.assessor import Assessor
         from ..assess.render import render_text
-        from ..cases import load_case
         from ..language.loading import load_rulebase
+        from ..service.fhir import guidance_json, load_case_or_response
 
         rulebase = load_rulebase(rules_dir)
-        case = load_case(case_file)
+        case, response = load_case_or_response(case_file)  # or a FHIR QuestionnaireResponse, by its resourceType
         assessment = Assessor(rulebase).assess(case)
         if output_format == "json":
             click.echo(assessment.model_dump_json(indent=2))
+        elif output_format == "fhir":
+            click.echo(guidance_json(assessment, rulebase.labels, response))
         else:
             click.echo(render_text(assessment, rulebase.labels, view=view, meta=rulebase.meta), nl=False)
 

@@ -57,6 +57,14 @@ class Logic:
                 effective[question.id] = question.hidden_answer
         return effective, shown
 
+    def shown(self, given: dict[str, Any]) -> set[str]:
+        """The ids of the questions shown given these answers, walking the questions in order."""
+        return self._walk(given)[1]
+
+    def probes(self, question_id: str, gate: str) -> list[Any]:
+        """The answers tried for ``gate`` answered "not sure" when deciding whether ``question_id`` is shown."""
+        return list(self._probes[question_id][gate])
+
     def shown_answers(self, given: dict[str, Any]) -> dict[str, Any]:
         """The answers in force, walking the questions in order: given answers of shown questions, and the
         declared answers of hidden ones. Answers given to questions that are now hidden are dropped."""
