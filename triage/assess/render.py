@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..models import DOMAINS, Assessment, Urgency
@@ -28,16 +28,23 @@ def answer_text(field: str, value: Any) -> str:
     return f"{label}: {shown}"
 
 
-def _wrap(text: str, indent: str, first: str | None = None) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=first if first is not None else indent,
-                         subsequent_indent=indent) or [indent.rstrip()]
+def _wrapper(width: int) -> Callable[..., list[str]]:
+    """A wrap function at ``width`` columns that breaks lines only between words."""
+
+    def wrap(text: str, indent: str, first: str | None = None) -> list[str]:
+        return textwrap.wrap(text, width, initial_indent=first if first is not None else indent,
+                             subsequent_indent=indent, break_long_words=False,
+                             break_on_hyphens=False) or [indent.rstrip()]
+
+    return wrap
 
 
-def render_text(assessment: Assessment, labels: Mapping[Urgency, str]) -> str:
-    """The assessment as readable text; ``labels`` maps each level to its headline label."""
+def render_text(assessment: Assessment, labels: Mapping[Urgency, str], width: int = WIDTH) -> str:
+    """The assessment as readable text wrapped at ``width``; ``labels`` maps each level to its headline label."""
+    _wrap = _wrapper(width)
     a = assessment  # read below many times: a short name keeps the layout legible
-    lines = [f"Triage assessment{f' of {a.case_id}' if a.case_id else ''}"
-             f"  (rules {a.rules_version}, {a.rules_hash[:12]})", ""]
+    lines = [*_wrap(f"Triage assessment{f' of {a.case_id}' if a.case_id else ''}"
+                    f"  (rules {a.rules_version}, {a.rules_hash[:12]})", "", ""), ""]
     lines.append(f"  {labels[a.urgency]}")
     lines += _wrap(a.urgency_meaning, "  ")
     if a.surgical_consultation:
@@ -70,9 +77,10 @@ def render_text(assessment: Assessment, labels: Mapping[Urgency, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def emergency_banner(assessment: Assessment) -> str:
-    """What to do, first and in a few words, when an interview ends in an emergency."""
-    rule = "=" * WIDTH
+def emergency_banner(assessment: Assessment, width: int = WIDTH) -> str:
+    """What to do, first and in a few words, when an interview ends in an emergency; wrapped at ``width``."""
+    _wrap = _wrapper(width)
+    rule = "=" * width
     lines = [rule, "  EMERGENCY: PLEASE ACT NOW", ""]
     lines += _wrap(assessment.urgency_meaning, "  ")
     lines += _wrap("Do not wait to see if it gets better, and do not drive yourself. The reasons are below.", "  ")
