@@ -70,6 +70,11 @@ def ask(question_id: str, keys: str, **fields: Any) -> Any:
         return TerminalPrompter(input=pipe, output=DummyOutput()).ask(prompt_for(question_id, **fields))
 
 
+def screen(asking: _Asking, width: int) -> str:
+    """What a question puts on the screen at ``width`` columns, as plain text."""
+    return "".join(fragment[1] for fragment in asking.render(width))
+
+
 @pytest.mark.parametrize(("question_id", "keys", "expected"), [
     ("saddle_numbness", "y" + ENTER, True),
     ("saddle_numbness", "N" + ENTER, False),
@@ -123,7 +128,7 @@ def test_back_on_the_first_question_says_there_is_nothing_before_it() -> None:
     asking = _Asking(prompt_for("region", can_go_back=False))
     asking.pointer = 4  # Back
     asking.message = ("class:error", NOTHING_BEFORE)
-    assert NOTHING_BEFORE in "".join(text for _, text in asking.render(60))
+    assert NOTHING_BEFORE in flat(screen(asking, 60))
 
 
 def test_ctrl_c_is_an_interrupt_not_an_answer() -> None:
@@ -137,10 +142,10 @@ def test_ctrl_c_is_an_interrupt_not_an_answer() -> None:
 
 def test_a_section_shows_its_title_and_intro_when_it_starts_and_progress_never_claims_a_fixed_total() -> None:
     """The first question of a section shows the section's intro; progress says 'about' how many are to come."""
-    text = "\n".join(t for _, t in _Asking(prompt_for("saddle_numbness", section_starts=True)).render(200))
+    text = screen(_Asking(prompt_for("saddle_numbness", section_starts=True)), 200)
     intro = QUESTIONNAIRE.section_of["saddle_numbness"].intro
     assert intro is not None and intro in text and "Signs that need help straight away" in text
-    later = "\n".join(t for _, t in _Asking(prompt_for("bladder_change")).render(200))
+    later = screen(_Asking(prompt_for("bladder_change")), 200)
     assert intro not in later
     assert progress_text(prompt_for("age", number=9, remaining=27)) == "Question 9: about 27 more questions to go"
     assert progress_text(prompt_for("age", number=9, remaining=1)) == "Question 9: about 1 more question to go"
@@ -151,8 +156,7 @@ def test_the_prompt_wraps_between_words_at_the_width() -> None:
     """Every line of a question on screen fits the width, and the words are the question's own, none cut."""
     for question in QUESTIONNAIRE.questions:
         for width in (40, 59, 99):
-            lines = [t for _, t in _Asking(prompt_for(question.id, section_starts=True)).render(width)
-                     if t != "\n"]
+            lines = screen(_Asking(prompt_for(question.id, section_starts=True)), width).splitlines()
             assert max(len(line) for line in lines) <= width, (question.id, width)
             words = set(" ".join(lines).split())
             assert set(question.text.split()) <= words, (question.id, width)
@@ -318,9 +322,8 @@ def test_a_session_in_use_is_refused(tmp_path: Path) -> None:
         result = CliRunner().invoke(cli, ["interview", "--answers", str(answers), "--session", str(session)])
         assert result.exit_code == 1 and "another interview is using this session file" in result.output
         assert not session.exists()
-        with pytest.raises(SessionError):
-            with session_lock(session):
-                pass  # not reached: the lock is held
+        with pytest.raises(SessionError), session_lock(session):
+            pass  # not reached: the lock is held
     assert CliRunner().invoke(cli, ["interview", "--answers", str(answers), "--session", str(session)]).exit_code == 0
     assert not (tmp_path / ".s.json.lock").exists()
 
