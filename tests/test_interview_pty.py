@@ -295,7 +295,7 @@ def test_in_a_terminal_resume_of_a_damaged_session_is_a_clear_error(tmp_path: Pa
     assert "Expecting" not in person.text() and "internal error" not in person.text()
 
 
-def test_in_a_terminal_sigterm_leaves_a_session_that_resumes(tmp_path: Path) -> None:
+def test_in_a_terminal_a_closed_terminal_loses_no_answer(tmp_path: Path) -> None:
     """A closed terminal (SIGHUP) mid-interview loses no answer: the session resumes at the next question."""
     person = Person(tmp_path, "--session", "s.json")
     answer(person, all_no_script(), {}, until="pain_score")

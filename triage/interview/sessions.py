@@ -75,7 +75,11 @@ def load_scripted_case(path: str | Path, questionnaire: Questionnaire) -> Script
     Metadata (``id``, ``expected_urgency``, ...) is not an answer: the id names the case, the
     rest is ignored, as ``triage assess`` does.
     """
-    case = load_case(path)
+    return scripted_case(load_case(path), questionnaire)
+
+
+def scripted_case(case: Case, questionnaire: Questionnaire) -> ScriptedCase:
+    """A case's known answers split into answers to questions and answers carried past the interview."""
     known = case.answers()
     asked = set(questionnaire.index)
     return ScriptedCase(case, {k: v for k, v in known.items() if k in asked},
