@@ -266,6 +266,7 @@ def test_in_a_terminal_a_finished_session_is_replaced_and_an_unfinished_one_refu
     second.wait_for("Where is your main pain?")
     second.press("\x03")
     assert second.finish() == 130
+    assert "nothing was saved, and the finished interview in triage-session.json is kept as it was." in second.text()
     assert (tmp_path / "triage-session.json").read_text() == old  # nothing answered: the old one is untouched
     third = Person(tmp_path)
     answer(third, all_no_script(), {}, until="age")

@@ -6,6 +6,7 @@ import contextlib
 import json
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,7 @@ def interview(answers_file: str | None, session_file: str, resume_file: str | No
         width = terminal_width(shutil.get_terminal_size().columns) if sys.stdout.isatty() else 88
         with session_lock(session_path) if keep_session else contextlib.nullcontext():
             notices: list[str] = []
+            kept = None  # what an interrupt before the first answer leaves as it was
             if resume_file is not None:
                 from ..interview.sessions import load_session
 
@@ -74,17 +76,20 @@ def interview(answers_file: str | None, session_file: str, resume_file: str | No
                 from ..interview.sessions import replacing
 
                 notice = replacing(session_path) if keep_session else None
-                notices += [notice] if notice else []
+                if notice:
+                    notices.append(notice)
+                    kept = f"the finished interview in {session_path} is kept as it was"
                 state = InterviewState(case_id=script.case.id if script is not None else new_case_id())
             if script is not None:
                 source: Any = ScriptedAnswers(script.answers)
                 carried = script.carried
+                for line in notices:
+                    _echo_wrapped(line, width, err=True)
             else:
                 source, carried = TerminalPrompter(), {}
-                _welcome(questionnaire.title, state.case_id, session_path, width)
-            for line in notices:
-                _echo_wrapped(line, width, err=True)
-            result = _run(Logic(questionnaire), assessor, source, state, carried, session_path, keep_session, width)
+                _welcome(questionnaire.title, state.case_id, session_path, width, notices)
+            result = _run(Logic(questionnaire), assessor, source, state, carried,
+                          _Keeping(session_path, keep_session, width, kept))
             unused = None if script is None else sorted(  # given in the file, but another answer reached the engine
                 k for k, v in script.answers.items() if k not in result.asked and result.case_answers.get(k) != v)
             _show(result, rulebase, output_format, width, unused)
@@ -94,40 +99,55 @@ def interview(answers_file: str | None, session_file: str, resume_file: str | No
     run_command(action)
 
 
+@dataclass(frozen=True)
+class _Keeping:
+    """Where the interview is kept, and what to say if it is interrupted."""
+
+    session_path: Path
+    keep_session: bool
+    width: int
+    kept: str | None  # what an interrupt before the first answer leaves untouched
+
+
 def _run(logic: Logic, assessor: Assessor, source: AnswerSource, state: InterviewState, carried: dict[str, Any],
-         session_path: Path, keep_session: bool, width: int) -> InterviewResult:
+         keeping: _Keeping) -> InterviewResult:
     """The interview loop, saving as it goes; on Ctrl-C, say truthfully what was saved and exit 130."""
     from ..interview.runner import run_interview
     from ..interview.sessions import save_session
 
+    path = keeping.session_path
     saves = 0
     resumed = bool(state.answers)
 
     def save(current: InterviewState) -> None:
         nonlocal saves
-        if keep_session:
-            save_session(session_path, current, assessor, logic.questionnaire)
+        if keeping.keep_session:
+            save_session(path, current, assessor, logic.questionnaire)
             saves += 1
 
     try:
         return run_interview(logic, assessor, source, state, save, carried=carried)
     except KeyboardInterrupt:
         click.echo("", err=True)
-        if keep_session and (saves or resumed):
-            _echo_wrapped(f"Paused. Your answers are saved in {session_path}. To continue: "
-                          f"triage interview --resume {session_path}", width, err=True)
+        if keeping.keep_session and (saves or resumed):
+            said = f"Paused. Your answers are saved in {path}. To continue: triage interview --resume {path}"
         else:
-            _echo_wrapped("Stopped before any answer was given: nothing was saved.", width, err=True)
+            said = "Stopped before any answer was given: nothing was saved"
+            said += f", and {keeping.kept}." if keeping.kept else "."
+        _echo_wrapped(said, keeping.width, err=True)
         sys.exit(130)
 
 
-def _welcome(title: str, case_id: str | None, session_path: Path, width: int) -> None:
+def _welcome(title: str, case_id: str | None, session_path: Path, width: int, notices: list[str]) -> None:
     _echo_wrapped(title, width)
     _echo_wrapped(f"Case {case_id}", width)
     _echo_wrapped(f"Your answers are saved in {session_path} as you go: press Ctrl-C to pause, and continue "
                   f"later with: triage interview --resume {session_path}", width)
     _echo_wrapped("That file holds your health answers. Only you can read it; delete it when you no longer "
                   "need it.", width)
+    for notice in notices:
+        click.echo("")
+        _echo_wrapped(notice, width)
     click.echo("")
 
 
