@@ -178,3 +178,16 @@ def test_questionnaire_problems_are_located(tmp_path: Path, old: str, new: str, 
     anchor = "shows_if:" if "shows_if" in problem else f"- id: {problem.split(chr(39))[1]}"
     line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if anchor in text)
     assert problem.replace("q.yaml: ", f"q.yaml:{line}: ", 1) in problems(path)
+
+
+def test_problem_counts_are_in_plain_plurals(tmp_path: Path) -> None:
+    """'1 problem', '2 problems': never 'problem(s)'."""
+    one = broken(tmp_path, "      - id: dysphagia\n", "      - id: dysphagiaa\n")
+    with pytest.raises(QuestionnaireError) as caught:
+        load_questionnaire(one)
+    assert caught.value.summary.endswith(": 1 problem")
+    two = tmp_path / "two.yaml"
+    two.write_text(one.read_text().replace("      - id: claudication\n", "      - id: claudicatio\n", 1))
+    with pytest.raises(QuestionnaireError) as caught:
+        load_questionnaire(two)
+    assert caught.value.summary.endswith(": 2 problems")

@@ -161,6 +161,7 @@ def _show(result: InterviewResult, rulebase: RuleBase, output_format: str, width
           unused: list[str] | None) -> None:
     """The result: the emergency banner first when there is one, then the assessment as triage assess shows it."""
     from ..assess.render import emergency_banner, render_text
+    from ..interview.questionnaire import count
 
     if output_format == "json":
         data = result.assessment.model_dump(mode="json")
@@ -172,7 +173,7 @@ def _show(result: InterviewResult, rulebase: RuleBase, output_format: str, width
     if result.assessment.urgency == "emergency":
         click.echo(emergency_banner(result.assessment, width=width), nl=False)
     click.echo(render_text(result.assessment, rulebase.labels, width=width), nl=False)
-    asked = "1 question" if result.questions_asked == 1 else f"{result.questions_asked} questions"
+    asked = count(result.questions_asked, "question")
     stop = " (stopped early: the answers already make this an emergency)" if result.stopped_early else ""
     click.echo("")
     _echo_wrapped(f"Asked {asked}{stop}.", width)

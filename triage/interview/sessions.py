@@ -28,7 +28,7 @@ from ..errors import SessionError
 from ..files import SyntaxProblem, atomic_output, decode, parse_json, parse_yaml
 from ..models import ANSWER_FIELDS, Case
 from ..validation import format_location, located_messages, suggest
-from .questionnaire import Questionnaire
+from .questionnaire import Questionnaire, count
 from .runner import InterviewState
 
 SESSION_FORMAT = "triage-interview-session"
@@ -271,9 +271,8 @@ def replacing(path: str | Path) -> str | None:
     when = f", last saved {saved.saved_at.replace('T', ' ')[:19]}" if saved.saved_at else ""
     case = f"case {saved.case_id[:_SHOWN]}" if saved.case_id else "an earlier case"
     if not saved.finished:
-        count = len(saved.answers)
         raise SessionError(f"{file}: a saved interview is not finished yet ({case}, "
-                           f"{count} {'answer' if count == 1 else 'answers'}{when})", [
+                           f"{count(len(saved.answers), 'answer')}{when})", [
                                f"continue it with: triage interview --resume {file}",
                                "or start another with --session OTHER_FILE"])
     return (f"The interview saved in {file} had finished ({case}{when}). This new interview replaces it when you "
