@@ -64,9 +64,9 @@ def compare(case: Case, result: InterviewResult, assessed: Assessment) -> str:
         if same or not gaps:
             assert [getattr(ours, k) for k in COMPARED] == [getattr(assessed, k) for k in COMPARED]
             return "equal"
-        # A rule reads the dropped answer after all: the interview then lists it as a question that could raise
-        # the level (unknown is not no).
-        assert gaps & set(ours.unanswered), gaps
+        # A rule reads the dropped answer after all: the interview is then as urgent as assess, or lists that
+        # question as one that could raise the level (unknown is not no); the surgical flag may differ.
+        assert ours.urgency >= assessed.urgency or gaps & set(ours.unanswered), gaps
         return "gap"
     assert differs <= IMPLIED, differs  # only answers the questionnaire implies are ever filled in
     assert ours.urgency <= assessed.urgency  # implied answers are "no": they never raise the level
