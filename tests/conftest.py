@@ -6,6 +6,7 @@ rule base of their own.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,15 @@ from triage.language.loading import bundled_rules_dir, load_rulebase
 from triage.language.rulebook import RuleBase
 from triage.models import DOMAINS
 
+from .oracle.cases import SEED, SEED_VARIABLE
+
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "tests" / "cases"
 #: The bundled rule base and questionnaire (data inside the package).
 RULES_DIR = bundled_rules_dir()
 QUESTIONNAIRE_PATH = bundled_questionnaire_path()
+#: The project's own table of the clinical criteria the rules encode.
+CRITERIA_DOC = ROOT / "docs" / "criteria.md"
 
 
 def all_no_answers(**changes: Any) -> dict[str, Any]:
@@ -52,3 +57,27 @@ def assessor(rulebase: RuleBase) -> Assessor:
 def reference(rulebase: RuleBase) -> Assessor:
     """An assessor on the plain-Python engine over the bundled rules."""
     return Assessor(rulebase, engine="python")
+
+
+#: How many examples each safety test checked where it could have failed, by test; printed at the end.
+EXAMPLE_COUNTS: dict[str, dict[str, int]] = {}
+
+
+def report_counts(test: str, counts: Mapping[str, int]) -> None:
+    """Record the example counts of one test for the terminal summary."""
+    EXAMPLE_COUNTS[test] = dict(sorted(counts.items()))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """The random seed of this session, so a failure can be repeated."""
+    return f"triage random seed: {SEED} (set {SEED_VARIABLE}={SEED} to repeat this run)"
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Print how many meaningful examples each safety test checked (shown with or without -s)."""
+    if not EXAMPLE_COUNTS:
+        return
+    terminalreporter.section("examples checked by the safety tests")
+    terminalreporter.write_line(f"random seed {SEED} ({SEED_VARIABLE})")
+    for test, counts in EXAMPLE_COUNTS.items():
+        terminalreporter.write_line(f"{test}: " + ", ".join(f"{name} {count}" for name, count in counts.items()))

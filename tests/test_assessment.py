@@ -45,7 +45,7 @@ def test_advice_of_a_lower_level_is_not_shown_at_a_higher_one(assessor: Assessor
 
 def test_condition_specific_safety_netting(assessor: Assessor) -> None:
     """Below emergency, the signs that would make this condition an emergency come first; an emergency has none."""
-    myelopathy = assessor.assess_answers(all_no_answers(region="cervical", hand_clumsiness=True))
+    myelopathy = assessor.assess_answers(all_no_answers(region="thoracic", hand_clumsiness=True))
     assert myelopathy.safety_netting[0].startswith("If your walking gets worse")
     assert myelopathy.safety_netting[1].startswith("Go to an emergency department or call emergency services")
     emergency = assessor.assess_answers(all_no_answers(hand_clumsiness=True, gait_worsening=True))

@@ -140,14 +140,16 @@ def test_parallel_workers_give_identical_results(corpus: Path) -> None:
 
 def test_dask_local_cluster_gives_identical_results(corpus: Path) -> None:
     """Scoring on a dask.distributed LocalCluster with worker processes matches the local run."""
-    distributed = pytest.importorskip("distributed")
     import dask.bag as db
+    import distributed  # a test dependency: never skipped
 
     records = list(read_records([str(corpus)])) * 5
     local = [s.json_line for s in score_records(records, workers=1)]
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", scheduler_port=0,
+    ) as cluster:
         remote = [s.json_line for s in score_with_dask(records, cluster.scheduler_address, partitions=4)]
-        with distributed.Client(cluster) as client:
+        with distributed.Client(cluster) as client:  # type: ignore[no-untyped-call]
             dicts = [all_no_answers(id="bag-1"), all_no_answers(id="bag-2", saddle_numbness=True), {"agee": 1}]
             bagged = score_bag(db.from_sequence(dicts, npartitions=2)).compute(scheduler=client.get)  # type: ignore[no-untyped-call]
     assert remote == local

@@ -25,13 +25,33 @@ def run(*args: str, stdin: str | None = None) -> Result:
 
 
 def test_assess_text() -> None:
-    """The text assessment shows the level, what it means, the reasons with answers and sources, and safety-netting."""
+    """The text assessment (the person's view) shows the level, what it means, the reasons with answers and when to get help."""
     result = run("assess", str(EXAMPLE))
     assert result.exit_code == 0, result.output
-    for expected in ("EMERGENCY", "Go to an emergency department now", "[E1, emergency] Possible cauda equina",
-                     "numbness or altered feeling around the genitals", ": yes", "Source: clinical-criteria.md E1",
-                     "Safety-netting", "spinal surgeon"):
+    for expected in ("EMERGENCY", "Go to an emergency department now", "Why\n  1. Numbness around the bottom",
+                     "numbness or altered feeling around the genitals", ": yes", "When to get help at once",
+                     "spinal surgeon"):
         assert expected in result.output, expected
+    for internal in ("[E1", "Source:", "seed-000", "saddle_numbness", "ces-suspected"):
+        assert internal not in result.output, internal
+    assert result.output == run("assess", str(EXAMPLE), "--for", "person").output
+
+
+def test_assess_text_for_clinician() -> None:
+    """--for clinician adds the criterion and rule ids, field names, full sources and fired rules."""
+    result = run("assess", str(EXAMPLE), "--for", "clinician")
+    assert result.exit_code == 0, result.output
+    for expected in ("clinician's view", "E1 Suspected cauda equina syndrome [emergency, surgical; rule ces-suspected]",
+                     "- saddle_numbness: yes", "- ces_symptoms_days: 2", "Source: clinical-criteria.md E1;",
+                     "- GIRFT-CES-2023: GIRFT National Suspected Cauda Equina Syndrome Pathway", "Safety-netting given",
+                     "Rules fired: advice-lower-back, finding-ces-symptom, ces-suspected"):
+        assert expected in result.output, expected
+
+
+def test_assess_for_an_unknown_view_is_a_usage_error() -> None:
+    """--for takes person or clinician only (exit 2, naming the choices)."""
+    result = run("assess", str(EXAMPLE), "--for", "doctor")
+    assert result.exit_code == 2 and "person" in result.output and "clinician" in result.output
 
 
 def test_assess_json_has_every_field_of_the_case_format() -> None:
@@ -75,7 +95,7 @@ def test_usage_errors_exit_2() -> None:
 def test_check_reports_ok_and_problems(tmp_path: Path) -> None:
     """check prints a summary for good rules and exits 1 with located problems for bad ones."""
     good = run("check")
-    assert good.exit_code == 0 and "rule base OK: 41 rules in 5 files, 34 criteria, version 1.0.0" in good.output
+    assert good.exit_code == 0 and "rule base OK: 44 rules in 5 files, 37 criteria, version 1.0.0" in good.output
     assert "triage: warning: case field 'sex': unused-field: no rule reads it and no question asks it" in good.output
     (tmp_path / "rulebase.yaml").write_text("version: 1\n")
     bad = run("check", "--rules", str(tmp_path))

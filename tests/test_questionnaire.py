@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from pathlib import Path
 from typing import Any
@@ -191,3 +192,43 @@ def test_problem_counts_are_in_plain_plurals(tmp_path: Path) -> None:
     with pytest.raises(QuestionnaireError) as caught:
         load_questionnaire(two)
     assert caught.value.summary.endswith(": 2 problems")
+
+
+def _every_answer(question_id: str) -> list[Any]:
+    """Every answer to a question, numbers up to 200 (beyond every threshold the skip logic uses)."""
+    question = QUESTIONNAIRE.question(question_id)
+    if question.type == "number":
+        assert question.minimum is not None and question.maximum is not None
+        return list(range(question.minimum, min(question.maximum, 200) + 1))
+    return answer_options(question)
+
+
+@settings(max_examples=200, deadline=None)
+@given(given_answers=answers_strategy())
+def test_a_question_after_not_sure_is_shown_exactly_when_some_answer_would_show_it(given_answers: dict[str, Any]) -> None:
+    """is_shown with "not sure" gates agrees with trying every answer to those gates (a brute-force search)."""
+    from triage.language.conditions import fields_read
+    from triage.language.evaluation import compile_condition
+
+    for question in QUESTIONNAIRE.questions:
+        if question.show_if is None:
+            continue
+        earlier = {k: v for k, v in given_answers.items() if QUESTIONNAIRE.index[k] < QUESTIONNAIRE.index[question.id]}
+        gates = fields_read(question.show_if)
+        unsure = [g for g in gates if g in earlier and earlier[g] is None]
+        known = {k: v for k, v in earlier.items() if v is not None}
+        holds = compile_condition(question.show_if).holds
+        expected = any(holds({**known, **dict(zip(unsure, values, strict=True))}, frozenset())
+                       for values in itertools.product(*(_every_answer(g) for g in unsure)))
+        assert LOGIC.is_shown(question, earlier) == expected, (question.id, earlier)
+
+
+def test_not_sure_probes_every_outcome_of_the_gate_even_one_like_unknown(tmp_path: Path) -> None:
+    """A gate "age 16 or over" (not under 16) after "not sure" to age shows the question: some age shows it."""
+    path = broken(tmp_path, "        show_if:\n          any:\n            - {field: region, is: cervical}\n"
+                            "            - {field: age, lt: 16}\n",
+                  "        show_if: {not: {field: age, lt: 16}}\n")
+    logic = Logic(load_questionnaire(path))
+    torticollis = logic.questionnaire.question("torticollis")
+    assert logic.is_shown(torticollis, {"region": "lumbar", "age": None})
+    assert not logic.is_shown(torticollis, {"region": "lumbar", "age": 10})

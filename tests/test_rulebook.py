@@ -12,7 +12,7 @@ from triage.errors import RuleBaseError
 from triage.language.loading import bundled_rules_dir, load_rulebase
 from triage.language.rulebook import RuleBase
 
-from .conftest import ROOT
+from .conftest import CRITERIA_DOC, ROOT
 
 
 def broken_copy(tmp_path: Path, edits: dict[str, list[tuple[str, str]]]) -> Path:
@@ -59,29 +59,73 @@ def test_every_rule_cites_a_source_and_a_criterion(rulebase: RuleBase) -> None:
         assert any(key in rule.source for key in rulebase.meta.sources), rule.id
 
 
-def test_every_criterion_of_the_table_is_encoded(rulebase: RuleBase) -> None:
-    """E1-E8, U1-U8, S1-S11 and R1-R6 each have a rule at their level."""
-    table = [f"E{n}" for n in range(1, 9)] + [f"U{n}" for n in range(1, 9)] + \
-        [f"S{n}" for n in range(1, 12)] + [f"R{n}" for n in range(1, 7)]
-    for criterion in table:
-        level = rulebase.meta.criteria[criterion].level
-        assert any(r.criterion == criterion and r.urgency == level for r in rulebase.rules), criterion
+SECTION_LEVELS = {"Emergency": "emergency", "Urgent": "urgent", "Soon": "soon", "Routine": "routine",
+                  "Self-care": "self_care"}
 
 
-def test_criteria_match_the_shared_table(rulebase: RuleBase) -> None:
-    """The criteria ids and levels in rulebase.yaml are those of shared/clinical-criteria.md, when present."""
-    table = ROOT.parent / "shared" / "clinical-criteria.md"
-    if not table.exists():
-        pytest.skip("shared/clinical-criteria.md is not beside the repository")
-    section_level = {"Emergency": "emergency", "Urgent": "urgent", "Soon": "soon", "Routine": "routine"}
-    level = None
-    found = {}
-    for line in table.read_text().splitlines():
+def criteria_table() -> tuple[dict[str, dict[str, str]], set[str]]:
+    """The criteria of docs/criteria.md (id -> level, criterion, surgical flag, source) and its source keys."""
+    criteria: dict[str, dict[str, str]] = {}
+    sources: set[str] = set()
+    section = None
+    for line in CRITERIA_DOC.read_text(encoding="utf-8").splitlines():
         if line.startswith("## "):
-            level = next((v for k, v in section_level.items() if line[3:].startswith(k)), None)
-        elif level and (match := re.match(r"\| ([EUSR]\d+) \|", line)):
-            found[match.group(1)] = level
-    assert found == {k: c.level for k, c in rulebase.meta.criteria.items() if k != "self-care"}
+            section = line[3:].split(" ")[0]
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")] if line.startswith("| ") else []
+        if not cells or cells[0] in ("id", "key") or set(cells[0]) <= {"-"}:
+            continue
+        if section == "Sources":
+            sources.add(cells[0])
+        elif section in SECTION_LEVELS:
+            assert len(cells) == 4, f"docs/criteria.md: row {cells[0]} needs id, criterion, surgical flag, source"
+            criteria[cells[0]] = {"level": SECTION_LEVELS[section], "criterion": cells[1],
+                                  "surgical": cells[2], "source": cells[3]}
+    return criteria, sources
+
+
+def test_the_criteria_table_is_whole() -> None:
+    """docs/criteria.md lists E1-E8, U1-U9, S1-S13, R1-R6 and self-care, each with its text, flag and source."""
+    criteria, sources = criteria_table()
+    expected = [f"E{n}" for n in range(1, 9)] + [f"U{n}" for n in range(1, 10)] + \
+        [f"S{n}" for n in range(1, 14)] + [f"R{n}" for n in range(1, 7)] + ["self-care"]
+    assert list(criteria) == expected
+    for name, row in criteria.items():
+        assert row["criterion"] and row["source"], name
+        assert row["surgical"].split(" ")[0] in ("yes", "no"), name
+    assert {"seed-000", "GIRFT-CES-2023", "PAEDS", "FRACTURE-2013"} <= sources
+
+
+def test_criteria_match_the_criteria_table(rulebase: RuleBase) -> None:
+    """The criteria ids and levels in rulebase.yaml are exactly those of docs/criteria.md."""
+    criteria, _ = criteria_table()
+    assert {name: c.level for name, c in rulebase.meta.criteria.items()} == \
+        {name: row["level"] for name, row in criteria.items()}
+
+
+def test_every_criterion_of_the_table_is_encoded_at_its_level(rulebase: RuleBase) -> None:
+    """Each criterion of docs/criteria.md has a rule that sets its level (self-care: a rule that gives advice)."""
+    criteria, _ = criteria_table()
+    for name, row in criteria.items():
+        rules = [rule for rule in rulebase.rules if rule.criterion == name]
+        if row["level"] == "self_care":
+            assert rules and all(rule.advice and rule.urgency is None for rule in rules), name
+        else:
+            assert any(rule.urgency == row["level"] for rule in rules), name
+
+
+def test_surgical_flags_match_the_criteria_table(rulebase: RuleBase) -> None:
+    """A criterion marked "yes" has a surgical rule; one marked "no" has none."""
+    criteria, _ = criteria_table()
+    for name, row in criteria.items():
+        surgical = any(rule.surgical for rule in rulebase.rules if rule.criterion == name)
+        assert surgical == row["surgical"].startswith("yes"), name
+
+
+def test_every_source_of_the_table_is_listed_in_the_rule_base(rulebase: RuleBase) -> None:
+    """Each source key of docs/criteria.md is a source the rules can cite (rulebase.yaml sources)."""
+    _, sources = criteria_table()
+    assert sorted(sources - set(rulebase.meta.sources)) == []
 
 
 def test_schema_problems_are_located(tmp_path: Path) -> None:
@@ -110,7 +154,7 @@ def test_cross_file_problems_are_all_reported(tmp_path: Path) -> None:
             ("{field: limb_numbness, is: true}", "{field: limb_numbness, is: maybe}"),
             ("  - id: unexplained-weight-loss", "  - id: night-pain"),
             ("{finding: myelopathy_signs}", "{finding: myelopathy_sign}"),
-            ("{field: age, gte: 50, or_unknown: true}", "{field: region, gte: 50}"),
+            ("{field: age, gte: 50}", "{field: region, gte: 50}"),
         ],
         "urgent.yaml": [
             ("urgency: urgent\n    surgical: true\n    source: \"clinical-criteria.md U3",

@@ -157,6 +157,10 @@ class Case(BaseModel):
         None, description="expected surgical-consultation flag, for evaluation runs"
     )
     expected_rules: Optional[list[str]] = Field(None, description="expected fired rule ids, for golden tests")
+    expected_complete: Optional[bool] = Field(None, description="expected completeness flag, for golden tests")
+    expected_unanswered: Optional[list[str]] = Field(
+        None, description="expected unanswered questions that could change the level, in order, for golden tests"
+    )
 
     def answers(self) -> dict[str, object]:
         """The known clinical answers as a plain dict (unknown answers and metadata left out)."""
@@ -176,7 +180,10 @@ class FieldDomain:
 
 
 #: Fields that are metadata about a case, not answers about the person.
-METADATA_FIELDS = frozenset({"id", "description", "expected_urgency", "expected_surgical", "expected_rules"})
+METADATA_FIELDS = frozenset({
+    "id", "description", "expected_urgency", "expected_surgical", "expected_rules", "expected_complete",
+    "expected_unanswered",
+})
 
 #: Choice fields whose values are listed least to most severe (clinical-criteria.md, safety property 1).
 SEVERITY_ORDER: dict[str, tuple[str, ...]] = {
@@ -188,10 +195,11 @@ SEVERITY_ORDER: dict[str, tuple[str, ...]] = {
 }
 
 
-#: Number fields where a larger answer is more severe, with the value the completeness test gives
-#: them when unanswered. ``age`` and ``ces_symptoms_days`` are not ordered by severity: the rules
-#: read an unknown age or duration on the cautious side (``or_unknown``), which no single number
-#: does for every rule at once, so the completeness test leaves them unknown.
+#: Number fields where a larger answer is more severe, with the value the worst-case completion
+#: gives them when unanswered (their least severe answer is their minimum). ``age`` and
+#: ``ces_symptoms_days`` are not ordered by severity (a child and someone of 70 are each at risk
+#: of something else; a new and a long-standing cauda equina symptom lead to E1 and U5), so the
+#: completeness test tries each of their answers that the rules tell apart instead.
 SEVERE_INTEGER_FILL: dict[str, int] = {"pain_score": 10, "duration_days": 365, "conservative_care_weeks": 52}
 
 
@@ -203,6 +211,16 @@ def most_severe(name: str) -> Any:
     if name in SEVERITY_ORDER:
         return SEVERITY_ORDER[name][-1]
     return SEVERE_INTEGER_FILL.get(name)
+
+
+def least_severe(name: str) -> Any:
+    """The least severe answer to a case field, or None when its answers are not ordered by severity."""
+    domain = DOMAINS[name]
+    if domain.kind == "yes_no":
+        return False
+    if name in SEVERITY_ORDER:
+        return SEVERITY_ORDER[name][0]
+    return (domain.minimum or 0) if name in SEVERE_INTEGER_FILL else None
 
 
 def _domain(name: str) -> FieldDomain:
@@ -240,6 +258,18 @@ class Reason(BaseModel):
     surgical: bool = False
     because: dict[str, object]
     source: str
+    #: Unanswered questions this reason holds on, with the answer it assumes for each (the least
+    #: severe one, or the reading its criterion gives an unknown answer).
+    assumed: dict[str, object] = Field(default_factory=dict)
+
+
+class OpenQuestion(BaseModel):
+    """An unanswered question that could change the assessment, and the highest level its answer could lead to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str
+    could_reach: Urgency
 
 
 class Assessment(BaseModel):
@@ -256,7 +286,11 @@ class Assessment(BaseModel):
     reasons: list[Reason]
     advice: list[str]
     safety_netting: list[str]
-    unanswered: list[str]
+    unanswered: list[str]  # the fields of open_questions, in its order
     rules_version: str
     rules_hash: str
     fired_rules: list[str]
+    #: The level every way of answering the unanswered questions reaches, and the highest some way reaches.
+    certain: Urgency
+    possible: Urgency
+    open_questions: list[OpenQuestion]  # most serious first

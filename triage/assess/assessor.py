@@ -22,11 +22,12 @@ from pydantic import ValidationError
 from ..engines import Engine, EngineName, create_engine
 from ..errors import CaseError
 from ..language.loading import load_rulebase
-from ..language.rulebook import RuleBase
+from ..language.rulebook import Rule, RuleBase
 from ..models import DOMAINS, Assessment, Case, Reason, Urgency
 from ..validation import located_messages
 from . import completeness
 from .explain import Derivation, Deriver
+from .texts import advice_and_safety_netting
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Assessor:
         self.rulebase = rulebase or load_rulebase()
         self.engine: Engine = create_engine(engine, self.rulebase) if isinstance(engine, str) else engine
         self._deriver = Deriver(self.rulebase, self.engine)
+        self._completer = completeness.Completer(self.rulebase, self._deriver.derive)
         self._meta = self.rulebase.meta
 
     def close(self) -> None:
@@ -70,56 +72,59 @@ class Assessor:
 
     def assess_answers(self, answers: dict[str, Any], case_id: str | None = None) -> Assessment:
         """The assessment of known answers (already validated; unknown answers absent)."""
-        derived = self._deriver.derive(answers)
-        rules = derived.rules
-        level_rules = [rule for rule in rules if rule.urgency]
-        level = max((rule.urgency for rule in level_rules if rule.urgency), default=Urgency.SELF_CARE)
+        given = self._deriver.derive(answers)
+        settled = self._completer.settle(answers, given)
+        shown, level, completed = settled.shown, settled.level, settled.shown is not given
         reasons = [  # built from validated rules: no need to validate again (hot path)
-            Reason.model_construct(
-                rule=rule.id, criterion=rule.criterion, title=rule.title, urgency=rule.urgency or Urgency.SELF_CARE,
-                surgical=rule.surgical, because=derived.because(rule), source=rule.source,
-            )
-            for rule in sorted(level_rules, key=_urgency_rank, reverse=True)  # stable: file order
+            self._reason(rule, shown.because(rule), completeness.assumed_answers(rule, shown, answers, completed))
+            for rule in sorted(settled.reasons, key=_urgency_rank, reverse=True)  # stable: file order
         ]
-        complete, unanswered = True, []
-        if level != Urgency.EMERGENCY:
-            settled = completeness.settle(answers, level, self.rulebase, self._deriver.derive)
-            level, unanswered = settled.level, settled.unanswered
-            if settled.floored:
-                reasons.append(self._floor_reason(unanswered))
-            complete = not unanswered
+        if settled.floored or settled.held:
+            reasons.append(self._unanswered_reason(settled, answers))
         level_text = self._meta.levels[level]
-        advice = list(level_text.advice)
-        by_level = sorted(rules, key=_urgency_rank, reverse=True)
-        for rule in by_level:
-            if rule.advice and rule.shows_advice_at(level):
-                advice += rule.advice
-        # What to watch for that would make it an emergency: meaningless once it is one.
-        specific_netting = [] if level == Urgency.EMERGENCY else [n for r in by_level for n in r.safety_netting]
+        advice, safety_netting = advice_and_safety_netting(self.rulebase, settled.fired, level, answers)
         result = Assessment.model_construct(  # every value below is already of its declared type
             case_id=case_id,
             urgency=level,
             urgency_meaning=level_text.meaning,
-            surgical_consultation=any(rule.surgical for rule in level_rules),
-            complete=complete,
-            findings=list(dict.fromkeys(rule.asserts for rule in rules if rule.asserts)),
+            surgical_consultation=any(rule.surgical for rule in settled.reasons),
+            complete=settled.complete,
+            findings=list(dict.fromkeys(rule.asserts for rule in settled.fired if rule.asserts)),
             reasons=reasons,
-            advice=list(dict.fromkeys(advice)),
-            safety_netting=list(dict.fromkeys([*specific_netting, *self._meta.safety_netting])),
-            unanswered=unanswered,
+            advice=advice,
+            safety_netting=safety_netting,
+            unanswered=[question.field for question in settled.open_questions],
             rules_version=self.rulebase.version,
             rules_hash=self.rulebase.content_hash,
-            fired_rules=[rule.id for rule in rules],
+            fired_rules=[rule.id for rule in settled.fired],
+            certain=settled.certain,
+            possible=settled.possible,
+            open_questions=settled.open_questions,
         )
         if Assessor.observer is not None:
             Assessor.observer(Observation(case_id, result.rules_hash, tuple(result.fired_rules), level))
         return result
 
-    def _floor_reason(self, unanswered: list[str]) -> Reason:
+    @staticmethod
+    def _reason(rule: Rule, because: dict[str, Any], assumed: dict[str, Any]) -> Reason:
+        """A fired rule as a reason; an answer it only assumes is shown unanswered in ``because``."""
+        return Reason.model_construct(
+            rule=rule.id, criterion=rule.criterion, title=rule.title, urgency=rule.urgency or Urgency.SELF_CARE,
+            surgical=rule.surgical, source=rule.source, assumed=assumed,
+            because={name: None if name in assumed else value for name, value in because.items()},
+        )
+
+    def _unanswered_reason(self, settled: completeness.Completeness, answers: dict[str, Any]) -> Reason:
+        """Why unanswered questions hold the case at its level: the floor, or a level every way of answering
+        them reaches but for different reasons (then the questions without a severity order are named)."""
         text = self._meta.incomplete
+        if settled.floored:
+            fields = [question.field for question in settled.open_questions]
+        else:
+            fields = [name for name in self._completer.enumerated if name not in answers]
         return Reason(
-            rule=text.id, criterion=text.criterion, title=text.title, urgency=completeness.FLOOR, surgical=False,
-            because=dict.fromkeys(unanswered), source=text.source,
+            rule=text.id, criterion=text.criterion, title=text.title, urgency=settled.level, surgical=False,
+            because=dict.fromkeys(fields), source=text.source,
         )
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import click
 
-from .common import RULES_OPTION, run_command
+from .common import RULES_OPTION, VIEW_OPTION, View, run_command
 
 
 @click.command()
 @click.argument("case_file", metavar="CASE_FILE")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="text for people, json for programs (case-format.md).")
+@VIEW_OPTION
 @RULES_OPTION
-def assess(case_file: str, output_format: str, rules_dir: str | None) -> None:
+def assess(case_file: str, output_format: str, view: View, rules_dir: str | None) -> None:
     """Assess one case file (JSON or YAML; - reads standard input)."""
 
     def action() -> None:
@@ -27,7 +28,7 @@ def assess(case_file: str, output_format: str, rules_dir: str | None) -> None:
         if output_format == "json":
             click.echo(assessment.model_dump_json(indent=2))
         else:
-            click.echo(render_text(assessment, rulebase.labels), nl=False)
+            click.echo(render_text(assessment, rulebase.labels, view=view, meta=rulebase.meta), nl=False)
 
     run_command(action)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -28,6 +28,14 @@ def expand_inputs(inputs: tuple[str, ...]) -> list[Path]:
 RULES_OPTION = click.option(
     "--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
     help="Folder of rule files (default: the bundled rules).",
+)
+
+
+#: The views of the text output (``triage.assess.render.VIEWS``; the CLI does not import it to start fast).
+View = Literal["person", "clinician"]
+VIEW_OPTION = click.option(
+    "--for", "view", type=click.Choice(["person", "clinician"]), default="person", show_default=True,
+    help="person: plain words; clinician: adds criterion and rule ids, field names and full sources.",
 )
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from click.core import ParameterSource
 
-from .common import RULES_OPTION, run_command
+from .common import RULES_OPTION, VIEW_OPTION, View, run_command
 
 if TYPE_CHECKING:  # imported lazily below, so that triage --help stays quick
     from ..assess.assessor import Assessor
@@ -33,9 +33,10 @@ if TYPE_CHECKING:  # imported lazily below, so that triage --help stays quick
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--questionnaire", "questionnaire_file", default=None, metavar="FILE",
               help="Question set (default: the bundled one).")
+@VIEW_OPTION
 @RULES_OPTION
 def interview(answers_file: str | None, session_file: str, resume_file: str | None, case_file: str | None,
-              output_format: str, questionnaire_file: str | None, rules_dir: str | None) -> None:
+              output_format: str, questionnaire_file: str | None, view: View, rules_dir: str | None) -> None:
     """Answer questions one at a time and get the urgency level, or stop at once on an emergency.
 
     Every answer is saved to the session file; Ctrl-C pauses, --resume continues. A finished
@@ -92,7 +93,7 @@ def interview(answers_file: str | None, session_file: str, resume_file: str | No
                           _Keeping(session_path, keep_session, width, kept))
             unused = None if script is None else sorted(  # given in the file, but another answer reached the engine
                 k for k, v in script.answers.items() if k not in result.asked and result.case_answers.get(k) != v)
-            _show(result, rulebase, output_format, width, unused)
+            _show(result, rulebase, output_format, width, unused, view)
             if case_file:
                 _save_case(case_file, result, session_path if keep_session else None)
 
@@ -158,7 +159,7 @@ def _echo_wrapped(text: str, width: int, err: bool = False) -> None:
 
 
 def _show(result: InterviewResult, rulebase: RuleBase, output_format: str, width: int,
-          unused: list[str] | None) -> None:
+          unused: list[str] | None, view: View) -> None:
     """The result: the emergency banner first when there is one, then the assessment as triage assess shows it."""
     from ..assess.render import emergency_banner, render_text
     from ..interview.questionnaire import count
@@ -172,7 +173,7 @@ def _show(result: InterviewResult, rulebase: RuleBase, output_format: str, width
         return
     if result.assessment.urgency == "emergency":
         click.echo(emergency_banner(result.assessment, width=width), nl=False)
-    click.echo(render_text(result.assessment, rulebase.labels, width=width), nl=False)
+    click.echo(render_text(result.assessment, rulebase.labels, width, view=view, meta=rulebase.meta), nl=False)
     asked = count(result.questions_asked, "question")
     stop = " (stopped early: the answers already make this an emergency)" if result.stopped_early else ""
     click.echo("")

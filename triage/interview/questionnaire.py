@@ -225,7 +225,7 @@ def check_questionnaire(questionnaire: Questionnaire) -> list[str]:
 def probe_values(condition: Any, field: str) -> list[Any]:
     """The answers to ``field`` worth trying to see whether ``condition`` can be true: one per outcome of its tests."""
     tests = [leaf for leaf in leaves(condition) if isinstance(leaf, FieldTest) and leaf.field == field]
-    return [value for value in representatives(field, tests) if value is not None]
+    return representatives(field, tests, unknown=False)
 
 
 def _unreachable(questionnaire: Questionnaire) -> list[str]:

@@ -1,8 +1,9 @@
 """The cross-file checks of a rule base: what a schema alone cannot see.
 
-Unknown fields and values outside a field's answers, duplicate ids, findings no rule
-asserts, findings under ``not``, cycles among findings, a rule below its criterion's level,
-a source that names no listed document, a criterion no rule encodes — and the precondition
+Unknown fields and values outside a field's answers (in rules' conditions and in the
+conditions of advice and safety-netting texts), duplicate ids, findings no rule asserts,
+findings under ``not`` or in a text's condition, cycles among findings, a rule below its
+criterion's level, a source that names no listed document, a criterion no rule encodes — and the precondition
 of the completeness test (``unknown_safety_problem``): a blank answer must never come out
 safer than every answer would.
 """
@@ -15,7 +16,7 @@ from ..validation import suggest
 from .conditions import FieldTest, FindingTest, findings_read, leaves, negates_finding, signed_leaves
 from .evaluation import holds_for
 from .operators import KNOWNNESS, negated_direction
-from .rulebook import META_FILE, LocatedRule, RuleBaseMeta
+from .rulebook import META_FILE, LocatedRule, RuleBaseMeta, Text
 
 _KIND_WORDS = {"yes_no": "a yes/no", "choice": "a choice", "text": "a text"}
 
@@ -23,15 +24,18 @@ _KIND_WORDS = {"yes_no": "a yes/no", "choice": "a choice", "text": "a text"}
 def unknown_safety_problem(test: FieldTest, negated: bool) -> str | None:
     """Why a test could let a blank answer come out lower than every answer would, if it could.
 
-    The completeness test (``assess.completeness``) fills each unanswered question with its
-    most severe answer, which finds everything a blank could hide only if every test holds
-    for more severe answers whenever it holds for less severe ones, or else holds for an
-    unknown answer too. ``negated``: the test sits under an odd number of ``not``.
+    The completeness test (``assess.completeness``) gives each unanswered question ordered by
+    severity its most severe answer (and its least severe one), which finds everything a blank
+    could hide only if every test on such a question holds for more severe answers whenever
+    it holds for less severe ones, or else holds for an unknown answer too. Questions whose
+    answers have no severity order (age, region, the duration of cauda equina symptoms) are
+    tried with every answer the rules tell apart, so any test on them is safe.
+    ``negated``: the test sits under an odd number of ``not``.
     """
     domain = DOMAINS[test.field]
     if test.operator == KNOWNNESS:
         return None if test.value != negated else "the test holds only once the question is answered"
-    if test.or_unknown != negated:  # it holds for an unknown answer
+    if test.or_unknown != negated or most_severe(test.field) is None:  # holds for unknown, or is enumerated
         return None
     if domain.kind == "yes_no" or test.field in SEVERITY_ORDER:
         order = (False, True) if domain.kind == "yes_no" else SEVERITY_ORDER[test.field]
@@ -39,11 +43,8 @@ def unknown_safety_problem(test: FieldTest, negated: bool) -> str | None:
         if holding != sorted(holding):  # true for a less severe answer, false for a more severe one
             return "the test holds for a less severe answer but not for an unknown one"
         return None
-    if domain.kind == "integer":
-        if most_severe(test.field) is None:
-            return "an unknown answer is left unknown by the completeness test, so the test must hold for it"
-        if negated_direction(test.op, negated) != "up":
-            return "only 'more than' tests are safe on a number whose worst value is the largest"
+    if domain.kind == "integer" and negated_direction(test.op, negated) != "up":
+        return "only 'more than' tests are safe on a number whose worst value is the largest"
     return None
 
 
@@ -68,6 +69,34 @@ def field_test_problems(test: FieldTest) -> list[str]:
             problems.append(f"field '{test.field}': {item!r} is not one of {', '.join(domain.choices)}")
         elif domain.kind == "integer" and (isinstance(item, bool) or not isinstance(item, int)):
             problems.append(f"field '{test.field}' is a whole number; {item!r} is not")
+    return problems
+
+
+def text_condition_problems(item: Text, where: str) -> list[str]:
+    """Problems of the condition of one advice or safety-netting text, each prefixed by ``where``.
+
+    A text's condition reads answers only: the assessor shows texts by the person's
+    answers, and the engine asserts only the findings that some rule reads.
+    """
+    problems = []
+    for leaf in leaves(item.when) if item.when is not None else ():
+        if isinstance(leaf, FindingTest):
+            problems.append(f"{where}: finding '{leaf.finding}': a text's condition tests answers only "
+                            "(put the finding in the rule's own condition)")
+        else:
+            problems += [f"{where}: {p}" for p in field_test_problems(leaf)]
+    return problems
+
+
+def _meta_text_problems(meta: RuleBaseMeta, meta_lines: Lines) -> list[str]:
+    groups: list[tuple[tuple[str, ...], tuple[Text, ...]]] = [(("safety_netting",), meta.safety_netting)]
+    groups += [(("levels", str(level), "advice"), text.advice) for level, text in meta.levels.items()]
+    problems = []
+    for path, items in groups:
+        for number, item in enumerate(items):
+            line = meta_lines.of((*path, number))
+            where = f"{META_FILE}{f':{line}' if line else ''}: {'.'.join(path)}[{number}].when"
+            problems += text_condition_problems(item, where)
     return problems
 
 
@@ -98,6 +127,9 @@ def cross_checks(meta: RuleBaseMeta, located: list[LocatedRule], meta_lines: Lin
                 # Unknown is not no: a blank answer must never be safer than every answer.
                 problems.append(f"{where}: when: field '{test.field}': {reason}; add or_unknown: true "
                                 "(or test the more severe answers)")
+        for key in ("advice", "safety_netting"):
+            for number, text in enumerate(getattr(rule, key)):
+                problems += text_condition_problems(text, f"{where}: {key}[{number}].when")
         if negates_finding(rule.when):
             problems.append(
                 f"{where}: when: a finding under 'not' is not supported "
@@ -113,6 +145,7 @@ def cross_checks(meta: RuleBaseMeta, located: list[LocatedRule], meta_lines: Lin
             )
         if not any(key in rule.source for key in meta.sources):
             problems.append(f"{where}: source names none of the sources listed in {META_FILE}")
+    problems += _meta_text_problems(meta, meta_lines)
     problems += _cycle_problems(located)
     encoded = {item.rule.criterion for item in located}
     for name in meta.criteria:

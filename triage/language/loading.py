@@ -28,6 +28,7 @@ from .rulebook import (
     Rule,
     RuleBase,
     RuleBaseMeta,
+    Text,
 )
 
 RULE_FILE_PATTERNS = ("*.yaml", "*.yml")
@@ -38,7 +39,7 @@ M = TypeVar("M", bound=BaseModel)
 _KNOWN_KEYS = sorted(
     {*CONDITION_KEYS, "rules"}
     | set(Rule.model_fields) | set(RuleBaseMeta.model_fields) | set(LevelText.model_fields)
-    | set(IncompleteText.model_fields) | set(Acknowledgment.model_fields)
+    | set(IncompleteText.model_fields) | set(Acknowledgment.model_fields) | set(Text.model_fields)
 )
 
 

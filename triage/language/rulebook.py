@@ -3,24 +3,81 @@
 The rule base is a folder: ``rulebase.yaml`` (version, sources, criteria, level texts,
 safety-netting) and any number of rule files ``*.yaml`` each holding ``rules: [...]``.
 ``loading.load_rulebase`` reads and validates it; ``checks`` holds the cross-file checks.
+
+Advice and safety-netting are ``Text`` items: a plain string, shown whenever its rule or
+level applies, or ``{text: "...", when: CONDITION}``, shown only when the condition holds
+for the person's answers (the rule language over answers; findings are for rules). That is
+how the words fit the region and the answers (clinical-criteria.md, "What the person
+reads"): E1's advice names the bottom of the spine only for low-back pain.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..models import DOMAINS, Urgency
 from .conditions import Condition, fields_read, findings_read
-from .evaluation import Compiled, compile_condition
+from .evaluation import Compiled, Holds, compile_condition
 
 META_FILE = "rulebase.yaml"
 # Rule ids start with a letter or digit: names starting with '_' are the engine's own.
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 FINDING_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+class Text(BaseModel):
+    """A text shown to the person, with the condition on their answers under which it is shown (none: always)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(min_length=1)
+    when: Condition | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_string(cls, data: Any) -> Any:
+        return {"text": data} if isinstance(data, str) else data
+
+
+@dataclass(frozen=True, slots=True)
+class TextChoice:
+    """A text and its condition compiled (``holds``; None: always shown), ready to be chosen for many cases."""
+
+    text: str
+    holds: Holds | None
+
+    @classmethod
+    def of(cls, item: Text) -> TextChoice:
+        """The text with its condition compiled."""
+        return cls(item.text, compile_condition(item.when).holds if item.when is not None else None)
+
+
+def choices(items: Iterable[Text]) -> tuple[TextChoice, ...]:
+    """Texts with their conditions compiled, in order."""
+    return tuple(TextChoice.of(item) for item in items)
+
+
+_NO_FINDINGS: frozenset[str] = frozenset()
+
+
+def texts_for(items: Iterable[TextChoice], answers: dict[str, Any]) -> list[str]:
+    """The texts that fit the answers (known answers only; an unknown one is absent), in order."""
+    return [item.text for item in items if item.holds is None or item.holds(answers, _NO_FINDINGS)]
+
+
+@dataclass(frozen=True)
+class TextChoices:
+    """Every advice and safety-netting text of a rule base, compiled: by rule id, by level, and the general ones."""
+
+    advice: dict[str, tuple[TextChoice, ...]]
+    safety_netting: dict[str, tuple[TextChoice, ...]]
+    level_advice: dict[Urgency, tuple[TextChoice, ...]]
+    general_safety_netting: tuple[TextChoice, ...]
 
 
 class Acknowledgment(BaseModel):
@@ -44,9 +101,9 @@ class Rule(BaseModel):
     urgency: Urgency | None = None
     surgical: bool = False
     asserts: str | None = Field(None, pattern=FINDING_PATTERN)
-    advice: tuple[str, ...] = ()
+    advice: tuple[Text, ...] = ()
     advice_levels: tuple[Urgency, ...] | None = None
-    safety_netting: tuple[str, ...] = ()
+    safety_netting: tuple[Text, ...] = ()
     source: str = Field(min_length=1)
     note: str | None = None
     acknowledge: tuple[Acknowledgment, ...] = ()
@@ -90,7 +147,7 @@ class LevelText(BaseModel):
 
     label: str
     meaning: str
-    advice: tuple[str, ...] = ()
+    advice: tuple[Text, ...] = ()
 
 
 class IncompleteText(BaseModel):
@@ -113,7 +170,7 @@ class RuleBaseMeta(BaseModel):
     sources: dict[str, str] = Field(min_length=1)
     criteria: dict[str, Criterion] = Field(min_length=1)
     levels: dict[Urgency, LevelText]
-    safety_netting: tuple[str, ...] = Field(min_length=1)
+    safety_netting: tuple[Text, ...] = Field(min_length=1)
     incomplete: IncompleteText
 
     @model_validator(mode="after")
@@ -169,6 +226,16 @@ class RuleBase:
     def compiled(self) -> dict[str, Compiled]:
         """Each rule's condition compiled to closures, by rule id."""
         return {rule.id: compile_condition(rule.when) for rule in self.rules}
+
+    @cached_property
+    def text_choices(self) -> TextChoices:
+        """Every advice and safety-netting text with its condition compiled (chosen for every case: compiled once)."""
+        return TextChoices(
+            advice={rule.id: choices(rule.advice) for rule in self.rules},
+            safety_netting={rule.id: choices(rule.safety_netting) for rule in self.rules},
+            level_advice={level: choices(text.advice) for level, text in self.meta.levels.items()},
+            general_safety_netting=choices(self.meta.safety_netting),
+        )
 
     @cached_property
     def findings_read(self) -> dict[str, tuple[str, ...]]:

@@ -90,11 +90,15 @@ def implies(first: Formula, second: Formula) -> bool:
     return not satisfiable(("all", (first, ("not", second))))
 
 
-def representatives(field: str, tests: list[FieldTest]) -> list[Any]:
-    """One value (``None`` is unknown) for each different outcome of ``tests`` over the field's domain."""
+def representatives(field: str, tests: list[FieldTest], unknown: bool = True) -> list[Any]:
+    """One value for each different outcome of ``tests`` over the field's domain, ``None`` (unknown) first.
+
+    With ``unknown=False`` only answers are considered: one answer for each outcome some answer gives.
+    """
     seen: dict[tuple[bool, ...], Any] = {}
     for value in _candidates(field, tests):
-        seen.setdefault(tuple(_holds(test, value) for test in tests), value)
+        if value is not None or unknown:
+            seen.setdefault(tuple(_holds(test, value) for test in tests), value)
     return list(seen.values())
 
 

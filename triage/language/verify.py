@@ -5,7 +5,9 @@ findings, unknown fields and values, and tests that would let a blank answer loo
 than every answer. ``verify`` looks at what the rules can do over every possible case:
 
 - ``never-true`` (error): a rule whose condition no answers can make true, each field
-  known within its declared domain or unknown (``satisfiability``);
+  known within its declared domain or unknown (``satisfiability``); and an advice or
+  safety-netting text whose condition can never hold (for a rule's text: together with
+  the rule's own condition), so that it is never shown;
 - ``subsumed`` (error unless acknowledged): a rule that fires only when another rule
   fires too, and whose effect that rule already has: the same or a higher urgency, a
   surgical flag if it has one, the same finding, its advice at the same levels, its
@@ -30,7 +32,7 @@ from dataclasses import dataclass, replace
 
 from ..errors import RuleBaseError
 from ..models import DOMAINS, Urgency
-from .rulebook import LocatedRule, Rule, RuleBase
+from .rulebook import META_FILE, LocatedRule, Rule, RuleBase, Text
 from .satisfiability import Formulas, implies, satisfiable
 
 __all__ = ["Issue", "Verification", "covers", "verify"]
@@ -107,6 +109,7 @@ def verify(rulebase: RuleBase, asked_fields: Iterable[str] | None = None) -> Ver
         else:
             found.append(_at(item, "never-true", "no answers can make its condition true (each field within its "
                                                  "declared values or unknown, each finding as its rules assert it)"))
+    found += _texts_never_shown(rulebase, reachable, formulas)
     found += _subsumed(reachable, formulas)
     found += _findings_not_read(rulebase)
     found = _acknowledge(rulebase, found)
@@ -134,6 +137,26 @@ def covers(stronger: Rule, weaker: Rule) -> bool:
         and set(weaker.advice) <= set(stronger.advice) and shown
         and set(weaker.safety_netting) <= set(stronger.safety_netting)
     )
+
+
+def _texts_never_shown(rulebase: RuleBase, reachable: list[LocatedRule], formulas: Formulas) -> list[Issue]:
+    never = "its condition can never hold"
+    found = []
+    for item in reachable:
+        when = formulas.of(item.rule.when)
+        for key in ("advice", "safety_netting"):
+            for number, text in enumerate(getattr(item.rule, key)):
+                if text.when is not None and not satisfiable(("all", (when, formulas.of(text.when)))):
+                    found.append(_at(item, "never-true",
+                                     f"{key}[{number}] is never shown: {never} when the rule fires"))
+    meta = rulebase.meta
+    groups: list[tuple[str, tuple[Text, ...]]] = [("safety_netting", meta.safety_netting)]
+    groups += [(f"levels.{level}.advice", text.advice) for level, text in meta.levels.items()]
+    for key, texts in groups:
+        for number, text in enumerate(texts):
+            if text.when is not None and not satisfiable(formulas.of(text.when)):
+                found.append(Issue("never-true", f"{key}[{number}] is never shown: {never}", file=META_FILE))
+    return found
 
 
 def _subsumed(located: list[LocatedRule], formulas: Formulas) -> list[Issue]:
