@@ -1,4 +1,4 @@
-"""``triage interview --answers CASE`` against ``triage assess CASE``, on every golden case and 10,000 random ones.
+"""``triage interview --answers CASE`` against ``triage assess CASE``: every golden case, 10,000 random ones in CI.
 
 The interview gives the same level, surgical flag and completeness as ``triage assess``
 whenever the answers that reached its engine are the case's own: the answers of questions
@@ -11,6 +11,7 @@ stopped early, the level is an emergency.
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -33,7 +34,9 @@ from .synthetic import iter_random_case_dicts
 
 QUESTIONNAIRE = load_questionnaire()
 LOGIC = Logic(QUESTIONNAIRE)
-RANDOM_CASES = 10_000
+#: 10,000 in CI (CI=true), as issue 10 asks; 1,000 on a developer's machine, where each interview re-assesses
+#: after every answer (about 45 ms an interview, 2026-12); TRIAGE_INTERVIEW_RANDOM_CASES sets any number.
+RANDOM_CASES = int(os.environ.get("TRIAGE_INTERVIEW_RANDOM_CASES") or (10_000 if os.environ.get("CI") else 1_000))
 GOLDEN = sorted(CASES_DIR.glob("*.yaml"))
 IMPLIED = {q.id for q in QUESTIONNAIRE.questions if q.hidden_answer is not None}
 #: Questions the interview leaves out although a rule can still read them: the rule should change (see the test
@@ -93,7 +96,7 @@ def test_every_golden_case_through_the_interview_equals_assess(assessor: Assesso
 
 
 def test_random_partial_cases_through_the_interview_equal_assess(reference: Assessor) -> None:
-    """10,000 random partial cases (seeded; the seed is printed on failure), on the plain-Python engine for speed."""
+    """10,000 random partial cases in CI (seeded; the seed is printed on failure), on the plain-Python engine."""
     seed = random.SystemRandom().randrange(2**32)
     seen: Counter[str] = Counter()
     for number, case in enumerate(random_cases(seed)):
