@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from typing import Any
@@ -18,6 +19,7 @@ from triage.errors import CaseError, EngineError, RuleBaseError
 from triage.language.rulebook import LocatedRule, Rule, RuleBase
 
 from .conftest import ROOT, all_no_answers
+from .oracle.evaluator import holds as oracle_holds
 from .synthetic import random_answers
 
 # A rule base exercising every operator, negation over fields, or_unknown and findings in 'any'.
@@ -90,6 +92,39 @@ def test_negation_and_unknowns_compile_to_the_same_meaning(rulebase: RuleBase) -
             answers = random_answers(rng, unknown_rate=rng.choice((0.0, 0.3, 0.7)), yes_rate=0.3)
             ours, theirs = durable.chain(answers), reference.chain(answers)
             assert (set(ours.fired), ours.findings) == (set(theirs.fired), theirs.findings), answers
+    finally:
+        durable.close()
+
+
+#: Each operator on a field, with an operand and answers at it and on each side of it (None: unknown).
+EVERY_OPERATOR: list[tuple[str, str, Any]] = [
+    ("lt", "pain_score", 5), ("lte", "pain_score", 5), ("gt", "pain_score", 5), ("gte", "pain_score", 5),
+    ("is", "region", "cervical"), ("ne", "region", "cervical"), ("in", "region", ["cervical", "thoracic"]),
+    ("unknown", "pain_score", True), ("unknown", "region", False),
+]
+ANSWERS_AROUND = {"pain_score": (None, 4, 5, 6), "region": (None, "lumbar", "cervical", "thoracic")}
+
+
+def test_each_operator_plain_and_negated_means_what_the_oracle_says(rulebase: RuleBase) -> None:
+    """Every operator, plain and under 'not', with and without or_unknown, at its operand and on either side of it,
+    fires in durable_rules and in Python exactly when the independent oracle's operator table says it holds."""
+    rules: list[dict[str, Any]] = []
+    for operator, field, operand in EVERY_OPERATOR:
+        for negated in (False, True):
+            for or_unknown in (False, True) if operator != "unknown" else (False,):
+                test = {"field": field, operator: operand, **({"or_unknown": True} if or_unknown else {})}
+                rule_id = "-".join((operator, field.replace("_", "-"), "not" if negated else "as-is",
+                                    "or-unknown" if or_unknown else "plain"))
+                rules.append({"id": rule_id, "criterion": "S3", "title": "t", "when": {"not": test} if negated else test,
+                              "urgency": "soon", "source": "seed-000"})
+    test_base = unchecked_rulebase(rules, rulebase)
+    durable, python = DurableEngine(test_base), PythonEngine(test_base)
+    try:
+        for pain, region in itertools.product(ANSWERS_AROUND["pain_score"], ANSWERS_AROUND["region"]):
+            answers = {name: value for name, value in (("pain_score", pain), ("region", region)) if value is not None}
+            expected = sorted(rule["id"] for rule in rules if oracle_holds(rule["when"], answers, ()))
+            assert sorted(durable.chain(answers).fired) == expected, ("durable", answers)
+            assert sorted(python.chain(answers).fired) == expected, ("python", answers)
     finally:
         durable.close()
 
