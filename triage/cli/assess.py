@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from .common import RULES_OPTION, run_command
+if TYPE_CHECKING:
+    from ..engines import EngineName
+
+from .common import ENGINE_OPTION, RULES_OPTION, run_command
 
 
 @click.command()
@@ -12,7 +17,8 @@ from .common import RULES_OPTION, run_command
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="text for people, json for programs (case-format.md).")
 @RULES_OPTION
-def assess(case_file: str, output_format: str, rules_dir: str | None) -> None:
+@ENGINE_OPTION
+def assess(case_file: str, output_format: str, rules_dir: str | None, engine: EngineName) -> None:
     """Assess one case file (JSON or YAML; - reads standard input)."""
 
     def action() -> None:
@@ -23,7 +29,7 @@ def assess(case_file: str, output_format: str, rules_dir: str | None) -> None:
 
         rulebase = load_rulebase(rules_dir)
         case = load_case(case_file)
-        assessment = Assessor(rulebase).assess(case)
+        assessment = Assessor(rulebase, engine).assess(case)
         if output_format == "json":
             click.echo(assessment.model_dump_json(indent=2))
         else:

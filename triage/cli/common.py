@@ -31,6 +31,12 @@ RULES_OPTION = click.option(
 )
 
 
+ENGINE_OPTION = click.option(
+    "--engine", type=click.Choice(["durable", "python"]), default="durable", show_default=True,
+    help="Rule engine: durable_rules, or the rule base compiled to Python (same results, faster).",
+)
+
+
 def run_command(action: Callable[[], Any]) -> None:
     """Run a command's work; report triage errors, interrupts and bugs with their exit codes."""
     try:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
 
-from .common import RULES_OPTION, run_command
+if TYPE_CHECKING:
+    from ..engines import EngineName
+
+from .common import ENGINE_OPTION, RULES_OPTION, run_command
 
 
 @click.command()
@@ -25,8 +28,10 @@ from .common import RULES_OPTION, run_command
 @click.option("--questionnaire", "questionnaire_file", default=None, metavar="FILE",
               help="Question set (default: the bundled one).")
 @RULES_OPTION
+@ENGINE_OPTION
 def interview(answers_file: str | None, session_file: str, resume_file: str | None, case_file: str | None,
-              output_format: str, questionnaire_file: str | None, rules_dir: str | None) -> None:
+              output_format: str, questionnaire_file: str | None, rules_dir: str | None,
+              engine: EngineName) -> None:
     """Answer questions one at a time and get the urgency level, or stop at once on an emergency.
 
     Every answer is saved to the session file; Ctrl-C pauses, --resume continues.
@@ -52,7 +57,7 @@ def interview(answers_file: str | None, session_file: str, resume_file: str | No
 
         rulebase = load_rulebase(rules_dir)
         questionnaire = load_questionnaire(questionnaire_file)
-        assessor = Assessor(rulebase)
+        assessor = Assessor(rulebase, engine)
         state = load_session(session_path, assessor, questionnaire) if resume_file else InterviewState()
         # A script keeps no session file unless --session is given.
         given = click.get_current_context().get_parameter_source("session_file") != ParameterSource.DEFAULT
