@@ -22,11 +22,12 @@ from pydantic import ValidationError
 from ..engines import Engine, EngineName, create_engine
 from ..errors import CaseError
 from ..language.loading import load_rulebase
-from ..language.rulebook import RuleBase
-from ..models import DOMAINS, Assessment, Case, Reason, Urgency
+from ..language.rulebook import Rule, RuleBase
+from ..models import DOMAINS, Assessment, Case, Urgency
 from ..validation import located_messages
 from . import completeness
 from .explain import Derivation, Deriver
+from .outcome import Outcome, ReasonData
 
 
 @dataclass(frozen=True)
@@ -71,50 +72,57 @@ class Assessor:
 
     def assess_answers(self, answers: dict[str, Any], case_id: str | None = None) -> Assessment:
         """The assessment of known answers (already validated; unknown answers absent)."""
+        return self.outcome(answers, case_id).model()
+
+    def outcome(self, answers: dict[str, Any], case_id: str | None = None) -> Outcome:
+        """The assessment of known answers as plain data (``outcome.Outcome``): what batch scoring encodes."""
         given = self._deriver.derive(answers)
         settled = self._completer.settle(answers, given)
         shown, level, completed = settled.shown, settled.level, settled.shown is not given
-        reasons = [  # built from validated rules: no need to validate again (hot path)
-            Reason.model_construct(
-                rule=rule.id, criterion=rule.criterion, title=rule.title, urgency=rule.urgency or Urgency.SELF_CARE,
-                surgical=rule.surgical, because=shown.because(rule), source=rule.source,
-                assumed=completeness.assumed_answers(rule, shown, answers, completed),
-            )
-            for rule in sorted(settled.reasons, key=_urgency_rank, reverse=True)  # stable: file order
-        ]
+        reasons = []
+        for rule in sorted(settled.reasons, key=_urgency_rank, reverse=True):  # stable: file order
+            reasons.append(ReasonData(
+                rule.id, rule.criterion, rule.title, rule.urgency or Urgency.SELF_CARE, rule.surgical,
+                shown.because(rule), rule.source, completeness.assumed_answers(rule, shown, answers, completed),
+            ))
         if settled.floored or settled.held:
             reasons.append(self._unanswered_reason(settled, answers))
-        level_text = self._meta.levels[level]
-        advice = list(level_text.advice)
-        by_level = sorted(settled.fired, key=_urgency_rank, reverse=True)
+        advice, safety_netting = self._advice(level, settled.fired)
+        fired_rules = [rule.id for rule in settled.fired]
+        result = Outcome(
+            case_id=case_id,
+            urgency=level,
+            urgency_meaning=self._meta.levels[level].meaning,
+            surgical_consultation=any(rule.surgical for rule in settled.reasons),
+            complete=settled.complete,
+            findings=list(dict.fromkeys(rule.asserts for rule in settled.fired if rule.asserts)),
+            reasons=reasons,
+            advice=advice,
+            safety_netting=safety_netting,
+            unanswered=[question.field for question in settled.open_questions],
+            rules_version=self.rulebase.version,
+            rules_hash=self.rulebase.content_hash,
+            fired_rules=fired_rules,
+            certain=settled.certain,
+            possible=settled.possible,
+            open_questions=[(question.field, question.could_reach) for question in settled.open_questions],
+        )
+        if Assessor.observer is not None:
+            Assessor.observer(Observation(case_id, result.rules_hash, tuple(fired_rules), level))
+        return result
+
+    def _advice(self, level: Urgency, fired: list[Rule]) -> tuple[list[str], list[str]]:
+        """The advice and the safety-netting for a case at ``level`` whose reported fired rules are ``fired``."""
+        advice = list(self._meta.levels[level].advice)
+        by_level = sorted(fired, key=_urgency_rank, reverse=True)
         for rule in by_level:
             if rule.advice and rule.shows_advice_at(level):
                 advice += rule.advice
         # What to watch for that would make it an emergency: meaningless once it is one.
         specific_netting = [] if level == Urgency.EMERGENCY else [n for r in by_level for n in r.safety_netting]
-        result = Assessment.model_construct(  # every value below is already of its declared type
-            case_id=case_id,
-            urgency=level,
-            urgency_meaning=level_text.meaning,
-            surgical_consultation=any(rule.surgical for rule in settled.reasons),
-            complete=settled.complete,
-            findings=list(dict.fromkeys(rule.asserts for rule in settled.fired if rule.asserts)),
-            reasons=reasons,
-            advice=list(dict.fromkeys(advice)),
-            safety_netting=list(dict.fromkeys([*specific_netting, *self._meta.safety_netting])),
-            unanswered=[question.field for question in settled.open_questions],
-            rules_version=self.rulebase.version,
-            rules_hash=self.rulebase.content_hash,
-            fired_rules=[rule.id for rule in settled.fired],
-            certain=settled.certain,
-            possible=settled.possible,
-            open_questions=settled.open_questions,
-        )
-        if Assessor.observer is not None:
-            Assessor.observer(Observation(case_id, result.rules_hash, tuple(result.fired_rules), level))
-        return result
+        return list(dict.fromkeys(advice)), list(dict.fromkeys([*specific_netting, *self._meta.safety_netting]))
 
-    def _unanswered_reason(self, settled: completeness.Completeness, answers: dict[str, Any]) -> Reason:
+    def _unanswered_reason(self, settled: completeness.Completeness, answers: dict[str, Any]) -> ReasonData:
         """Why unanswered questions hold the case at its level: the floor, or a level every way of answering
         them reaches but for different reasons (then the questions without a severity order are named)."""
         text = self._meta.incomplete
@@ -122,10 +130,8 @@ class Assessor:
             fields = [question.field for question in settled.open_questions]
         else:
             fields = [name for name in self._completer.enumerated if name not in answers]
-        return Reason(
-            rule=text.id, criterion=text.criterion, title=text.title, urgency=settled.level, surgical=False,
-            because=dict.fromkeys(fields), source=text.source,
-        )
+        return ReasonData(text.id, text.criterion, text.title, settled.level, False, dict.fromkeys(fields),
+                          text.source, {})
 
 
 def _urgency_rank(rule: Any) -> int:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..language.conditions import FieldTest, leaves
+from ..language.evaluation import holds_for
 from ..language.rulebook import Rule, RuleBase
 from ..language.satisfiability import representatives
 from ..models import ANSWER_FIELDS, OpenQuestion, Urgency, least_severe, most_severe
@@ -88,6 +89,67 @@ class Completeness:
         return [rule for rule in self.fired if rule.urgency]
 
 
+class _Runs:
+    """The derivations of the best (or worst) completions of one case, one component of enumerated fields at a time.
+
+    Every completion gives the unanswered fields ordered by severity the same answer; the
+    enumerated fields (no severity order) take every combination of their representatives.
+    A rule's firing and explanation depend only on the fields behind it, so enumerated fields
+    that no rule reads together (components) can be varied one component at a time, the
+    others held at their first answer: ``first`` is the completion with every enumerated
+    field at its first answer (the first of all combinations), and each component lists the
+    derivations of its own combinations, ``first`` among them. A rule behind no unanswered
+    enumerated field fires alike in every completion; one behind some is judged over the
+    derivations of its component. This gives what deriving every combination would give.
+    """
+
+    __slots__ = ("components", "first", "of_rule")
+
+    def __init__(self, first: Derivation, components: list[tuple[frozenset[str], list[Derivation]]],
+                 of_rule: dict[str, frozenset[str]]):
+        self.first = first
+        self.components = components
+        self.of_rule = of_rule  # rule id -> the unanswered enumerated fields behind it
+
+    def judged(self) -> Iterable[tuple[Rule, Derivation]]:
+        """Each (rule, completion) pair the completions tell apart: a rule fired, with the derivation it fired in."""
+        of_rule = self.of_rule
+        for rule in self.first.rules:
+            if not of_rule.get(rule.id):
+                yield rule, self.first
+        for fields, derivations in self.components:
+            for derivation in derivations:
+                for rule in derivation.rules:
+                    if of_rule.get(rule.id, _NONE) <= fields and of_rule.get(rule.id):
+                        yield rule, derivation
+
+    def lowest_level(self) -> Urgency:
+        """The lowest level over every completion."""
+        of_rule = self.of_rule
+        level = level_of(rule for rule in self.first.rules if not of_rule.get(rule.id))
+        for fields, derivations in self.components:
+            lowest = min(level_of(rule for rule in derivation.rules if of_rule.get(rule.id, _NONE) & fields)
+                         for derivation in derivations)
+            level = max(level, lowest)
+        return level
+
+    def in_every(self) -> list[Rule]:
+        """The rules of ``first`` that fire in every completion."""
+        of_rule = self.of_rule
+        result = []
+        for rule in self.first.rules:
+            fields = of_rule.get(rule.id)
+            if fields:
+                derivations = next(d for f, d in self.components if fields <= f)
+                if not all(rule.id in derivation.fired_ids for derivation in derivations):
+                    continue
+            result.append(rule)
+        return result
+
+
+_NONE: frozenset[str] = frozenset()
+
+
 class Completer:
     """Works out the completeness of assessments against one rule base, with one way of chaining answers."""
 
@@ -104,15 +166,52 @@ class Completer:
         self.enumerated = {name: representatives(name, tests[name], unknown=False)
                            for name in read if most_severe(name) is None}
         self._read = frozenset(read)
+        enumerated = frozenset(self.enumerated)
+        self._enumerated_behind = {rule_id: fields & enumerated for rule_id, fields in rulebase.answers_behind.items()}
+        self._linked: dict[str, set[str]] = {name: {name} for name in enumerated}
+        for fields in self._enumerated_behind.values():
+            for name in fields:
+                self._linked[name] |= fields
+        # Ordered fields every test of which reads the least severe answer as it reads no answer: filling them
+        # in for the best case fires exactly the rules that the answers as given fire.
+        self._best_as_given = frozenset(
+            name for name in read if name not in enumerated
+            and all(holds_for(test, None) == holds_for(test, least_severe(name)) for test in tests[name]))
+        self._components: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
 
-    def _completions(self, answers: dict[str, Any], unknown: list[str], worst: bool) -> list[Derivation]:
-        """The derivations of the best (or worst) completions, one per combination of enumerated answers."""
+    def _components_of(self, open_enumerated: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """The unanswered enumerated fields in groups that no rule reads across (each in case-format order)."""
+        found = self._components.get(open_enumerated)
+        if found is None:
+            found, left = [], list(open_enumerated)
+            while left:
+                group, frontier = {left[0]}, [left[0]]
+                while frontier:
+                    for name in self._linked[frontier.pop()] & set(left):
+                        if name not in group:
+                            group.add(name)
+                            frontier.append(name)
+                found.append(tuple(name for name in open_enumerated if name in group))
+                left = [name for name in left if name not in group]
+            self._components[open_enumerated] = found
+        return found
+
+    def _runs(self, answers: dict[str, Any], unknown: list[str], worst: bool) -> _Runs:
+        """The derivations of the best (or worst) completions (see ``_Runs``)."""
         fill = {name: (most_severe(name) if worst else least_severe(name))
                 for name in unknown if name not in self.enumerated}
-        open_enumerated = [name for name in unknown if name in self.enumerated]
-        combos = itertools.product(*(self.enumerated[name] for name in open_enumerated))
-        return [self.derive({**answers, **fill, **dict(zip(open_enumerated, combo, strict=True))})
-                for combo in combos]
+        open_enumerated = tuple(name for name in unknown if name in self.enumerated)
+        base = {**answers, **fill, **{name: self.enumerated[name][0] for name in open_enumerated}}
+        first = self.derive(base)
+        components = []
+        for group in self._components_of(open_enumerated):
+            combos = itertools.product(*(self.enumerated[name] for name in group))
+            next(combos)  # every field at its first answer: ``first``
+            derivations = [first, *(self.derive({**base, **dict(zip(group, combo, strict=True))}) for combo in combos)]
+            components.append((frozenset(group), derivations))
+        opened = frozenset(open_enumerated)
+        of_rule = {rule_id: fields & opened for rule_id, fields in self._enumerated_behind.items() if fields & opened}
+        return _Runs(first, components, of_rule)
 
     def settle(self, answers: dict[str, Any], given: Derivation) -> Completeness:
         """The completeness of the assessment of ``answers``, whose own derivation is ``given``."""
@@ -126,20 +225,26 @@ class Completer:
             if given_level == Urgency.EMERGENCY:
                 open_questions = []
             return Completeness(level, given_level, level, open_questions, floored, False, given, given.rules)
-        bests = self._completions(answers, unknown, worst=False)
-        certain = min(level_of(best.rules) for best in bests)
+        ordered_only = not any(name in self.enumerated for name in unknown)
+        bests: _Runs | None = None
+        if ordered_only and self._best_as_given.issuperset(unknown):
+            certain = given_level  # the best case fires what the answers as given fire
+        else:
+            bests = self._runs(answers, unknown, worst=False)
+            certain = bests.lowest_level()
         held = False
-        if given_level >= certain:
+        if given_level >= certain or bests is None:
             shown, fired = given, given.rules
         else:
-            in_every = set.intersection(*({rule.id for rule in best.rules} for best in bests))
-            shown = bests[0]
-            fired = [rule for rule in shown.rules if rule.id in in_every]
+            shown = bests.first
+            fired = bests.in_every()
             held = level_of(fired) < certain
         level = max(given_level, certain)
         if level == Urgency.EMERGENCY:
             return Completeness(level, certain, level, [], False, held, shown, fired)
-        potential, could_raise, could_change = self._open(answers, set(unknown), level)
+        has_fill = any(name not in self.enumerated for name in unknown)
+        worsts = self._runs(answers, unknown, worst=True) if has_fill or bests is None else bests
+        potential, could_raise, could_change = self._open(worsts, answers, set(unknown), level)
         listed = set(missing) | (could_raise if level >= FLOOR else could_change)
         floored = level < FLOOR and bool(listed)
         if floored:
@@ -149,7 +254,7 @@ class Completer:
         open_questions.sort(key=lambda q: (-q.could_reach.rank, _ORDER[q.field]))
         return Completeness(level, min(certain, level), possible, open_questions, floored, held, shown, fired)
 
-    def _open(self, answers: dict[str, Any], unknown: set[str],
+    def _open(self, worsts: _Runs, answers: dict[str, Any], unknown: set[str],
               level: Urgency) -> tuple[dict[str, Urgency], set[str], set[str]]:
         """From the worst-case completions: the highest level each unanswered question could lead to, the
         questions that could raise ``level``, and those that could change the assessment."""
@@ -157,16 +262,15 @@ class Completer:
         could_raise: set[str] = set()
         could_change: set[str] = set()
         behind = self.rulebase.answers_behind
-        for worst in self._completions(answers, sorted(unknown, key=_ORDER.__getitem__), worst=True):
-            for rule in worst.rules:
-                if not rule.urgency or not (behind[rule.id] & unknown):
-                    continue  # sets no level, or cannot involve an unanswered question
-                opened = {name for name in worst.raw_because(rule) if name not in answers}
-                for name in opened:
-                    potential[name] = max(potential.get(name, rule.urgency), rule.urgency)
-                could_change |= opened
-                if rule.urgency > level:
-                    could_raise |= opened
+        for rule, worst in worsts.judged():
+            if not rule.urgency or not (behind[rule.id] & unknown):
+                continue  # sets no level, or cannot involve an unanswered question
+            opened = {name for name in worst.raw_because(rule) if name not in answers}
+            for name in opened:
+                potential[name] = max(potential.get(name, rule.urgency), rule.urgency)
+            could_change |= opened
+            if rule.urgency > level:
+                could_raise |= opened
         return potential, could_raise, could_change
 
 
