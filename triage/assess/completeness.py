@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..engines.python import OPEN, compile_flags
 from ..language.conditions import FieldTest, leaves
 from ..language.evaluation import holds_for
 from ..language.rulebook import Rule, RuleBase
@@ -178,6 +179,17 @@ class Completer:
             name for name in read if name not in enumerated
             and all(holds_for(test, None) == holds_for(test, least_severe(name)) for test in tests[name]))
         self._components: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        self._may_fire = compile_flags(rulebase, self.enumerated)
+        self._behind_group: dict[tuple[str, ...], list[int]] = {}
+
+    def _rules_behind(self, group: tuple[str, ...]) -> list[int]:
+        """The positions of the rules that some field of ``group`` is behind."""
+        found = self._behind_group.get(group)
+        if found is None:
+            found = self._behind_group[group] = [
+                index for index, rule in enumerate(self.rulebase.rules)
+                if self._enumerated_behind[rule.id].intersection(group)]
+        return found
 
     def _components_of(self, open_enumerated: tuple[str, ...]) -> list[tuple[str, ...]]:
         """The unanswered enumerated fields in groups that no rule reads across (each in case-format order)."""
@@ -205,9 +217,14 @@ class Completer:
         first = self.derive(base)
         components = []
         for group in self._components_of(open_enumerated):
-            combos = itertools.product(*(self.enumerated[name] for name in group))
-            next(combos)  # every field at its first answer: ``first``
-            derivations = [first, *(self.derive({**base, **dict(zip(group, combo, strict=True))}) for combo in combos)]
+            derivations = [first]
+            # When no rule behind the group can fire for any of its answers, every combination derives as
+            # ``first`` does (a cheap check over-approximating each rule: see engines.python._Expressions).
+            may_fire, _ = self._may_fire({**base, **dict.fromkeys(group, OPEN)})
+            if any(may_fire[index] for index in self._rules_behind(group)):
+                combos = itertools.product(*(self.enumerated[name] for name in group))
+                next(combos)  # every field at its first answer: ``first``
+                derivations += [self.derive({**base, **dict(zip(group, combo, strict=True))}) for combo in combos]
             components.append((frozenset(group), derivations))
         opened = frozenset(open_enumerated)
         of_rule = {rule_id: fields & opened for rule_id, fields in self._enumerated_behind.items() if fields & opened}
@@ -286,6 +303,17 @@ def assumed_answers(rule: Rule, derivation: Derivation, given: dict[str, Any], c
     if completed:
         return {name: derivation.answers[name] for name in sorted(because, key=_ORDER.__getitem__)
                 if name not in given and name in derivation.answers}
-    return {leaf.field: leaf.value for leaf in leaves(rule.when)
-            if isinstance(leaf, FieldTest) and leaf.or_unknown and leaf.operator == "is"
-            and leaf.field in because and leaf.field not in given}
+    return {name: value for name, value in _assumable(rule) if name in because and name not in given}
+
+
+_ASSUMABLE: dict[int, tuple[Rule, list[tuple[str, Any]]]] = {}
+
+
+def _assumable(rule: Rule) -> list[tuple[str, Any]]:
+    """The (field, answer) of each ``is ... or_unknown`` test of a rule, in order (looked up once per rule)."""
+    entry = _ASSUMABLE.get(id(rule))
+    if entry is None or entry[0] is not rule:
+        entry = _ASSUMABLE[id(rule)] = (rule, [
+            (leaf.field, leaf.value) for leaf in leaves(rule.when)
+            if isinstance(leaf, FieldTest) and leaf.or_unknown and leaf.operator == "is"])
+    return entry[1]

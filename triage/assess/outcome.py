@@ -18,6 +18,7 @@ from typing import Any
 from ..models import Assessment, OpenQuestion, Reason, Urgency
 
 _dumps = partial(json.dumps, ensure_ascii=False)
+_MOST_TEXTS = 20_000
 
 
 @dataclass(slots=True)
@@ -72,19 +73,54 @@ class Outcome:
 
 
 class Encoder:
-    """Writes outcomes as JSON text, byte for byte as ``json.dumps`` of the model's JSON dump would."""
+    """Writes outcomes as JSON text, byte for byte as ``json.dumps`` of the model's JSON dump would.
+
+    Texts are encoded once each (rule-base texts, field names, rule ids and choice answers
+    recur in every case); numbers, yes/no and null are written directly.
+    """
 
     def __init__(self) -> None:
         self._reason_heads: dict[tuple[str, str, str, str, bool], str] = {}
         self._sources: dict[str, str] = {}
-        self._questions: dict[tuple[str, str], str] = {}
         self._texts: dict[str, str] = {}
+        self._keys: dict[str, str] = {}
 
     def _text(self, value: str) -> str:
         encoded = self._texts.get(value)
         if encoded is None:
-            encoded = self._texts[value] = _dumps(value)
+            encoded = _dumps(value)
+            if len(self._texts) < _MOST_TEXTS:  # texts recur; a stream of distinct ones is not kept
+                self._texts[value] = encoded
         return encoded
+
+    def _texts_list(self, values: list[str]) -> str:
+        text = self._text
+        return f"[{', '.join([text(value) for value in values])}]"
+
+    def _value(self, value: Any) -> str:
+        cls = type(value)
+        if cls is bool:
+            return "true" if value else "false"
+        if value is None:
+            return "null"
+        if cls is int:
+            return int.__repr__(value)
+        if cls is str:
+            return self._text(value)  # answers that are texts are choices: few distinct ones
+        return _dumps(value)
+
+    def _answers(self, answers: dict[str, Any]) -> str:
+        """A mapping of field names to answers."""
+        if not answers:
+            return "{}"
+        keys, value = self._keys, self._value
+        parts = []
+        for name, answer in answers.items():
+            key = keys.get(name)
+            if key is None:
+                key = keys[name] = f"{_dumps(name)}: "
+            parts.append(key + value(answer))
+        return f"{{{', '.join(parts)}}}"
 
     def _reason(self, reason: ReasonData) -> str:
         key = (reason.rule, reason.criterion, reason.title, reason.urgency.value, reason.surgical)
@@ -97,35 +133,29 @@ class Encoder:
         source = self._sources.get(reason.source)
         if source is None:
             source = self._sources[reason.source] = f', "source": {_dumps(reason.source)}, "assumed": '
-        return f"{head}{_dumps(reason.because)}{source}{_dumps(reason.assumed)}}}"
-
-    def _question(self, name: str, level: Urgency) -> str:
-        key = (name, level.value)
-        encoded = self._questions.get(key)
-        if encoded is None:
-            encoded = self._questions[key] = _dumps({"field": name, "could_reach": level.value})
-        return encoded
+        return f"{head}{self._answers(reason.because)}{source}{self._answers(reason.assumed)}}}"
 
     def encode(self, outcome: Outcome, source: str | None = None) -> str:
         """The JSON text of an outcome (with ``"source"`` last when given), on one line."""
-        text = self._text
+        text, texts = self._text, self._texts_list
         parts = [
             '{"case_id": ', "null" if outcome.case_id is None else _dumps(outcome.case_id),
             ', "urgency": "', outcome.urgency.value,
             '", "urgency_meaning": ', text(outcome.urgency_meaning),
             ', "surgical_consultation": ', "true" if outcome.surgical_consultation else "false",
             ', "complete": ', "true" if outcome.complete else "false",
-            ', "findings": ', _dumps(outcome.findings),
+            ', "findings": ', texts(outcome.findings),
             ', "reasons": [', ", ".join([self._reason(reason) for reason in outcome.reasons]),
-            '], "advice": [', ", ".join([text(item) for item in outcome.advice]),
-            '], "safety_netting": [', ", ".join([text(item) for item in outcome.safety_netting]),
-            '], "unanswered": ', _dumps(outcome.unanswered),
+            '], "advice": ', texts(outcome.advice),
+            ', "safety_netting": ', texts(outcome.safety_netting),
+            ', "unanswered": ', texts(outcome.unanswered),
             ', "rules_version": ', text(outcome.rules_version),
             ', "rules_hash": ', text(outcome.rules_hash),
-            ', "fired_rules": ', _dumps(outcome.fired_rules),
+            ', "fired_rules": ', texts(outcome.fired_rules),
             ', "certain": "', outcome.certain.value,
             '", "possible": "', outcome.possible.value,
-            '", "open_questions": [', ", ".join([self._question(*question) for question in outcome.open_questions]),
+            '", "open_questions": [', ", ".join([f'{{"field": {text(name)}, "could_reach": "{level.value}"}}'
+                                                 for name, level in outcome.open_questions]),
             "]",
         ]
         if source is not None:

@@ -23,6 +23,7 @@ from itertools import compress
 from typing import Any
 
 from ..language.conditions import AllOf, AnyOf, FieldTest, FindingTest, NotOf, fold
+from ..language.evaluation import holds_for
 from ..language.operators import KNOWNNESS
 from ..language.rulebook import Rule, RuleBase
 from . import ChainResult
@@ -44,35 +45,68 @@ def _is_none(variable: str, negated: bool) -> ast.expr:
                        comparators=[ast.Constant(value=None)])
 
 
-class _Expressions:
-    """Each node of a condition as a Python expression over the locals of ``_Compiler``."""
+#: A node as an expression, given whether it sits under an odd number of ``not``.
+_Polar = Callable[[bool], ast.expr]
 
-    def __init__(self, variables: dict[str, str], found: dict[str, str]):
+
+class _Expressions:
+    """Each node of a condition as a Python expression over the locals of ``compile_flags``.
+
+    With ``open_answers`` (field -> the answers it may take), a field whose local is ``OPEN``
+    stands for any of its answers: each test of it is replaced by whether it can be true for
+    one of them (or, under ``not``, whether it is true for all of them), so that the rule's
+    value over-approximates whether some of those answers make it true.
+    """
+
+    def __init__(self, variables: dict[str, str], found: dict[str, str], open_answers: dict[str, list[Any]] | None):
         self.variables = variables
         self.found = found
+        self.open_answers = open_answers or {}
 
-    def field(self, test: FieldTest) -> ast.expr:
+    def field(self, test: FieldTest) -> _Polar:
         variable = self.variables[test.field]
         if test.operator == KNOWNNESS:
-            return _is_none(variable, negated=not test.value)
-        operand: Any = tuple(test.value) if test.op.operand == "values" else test.value
-        compared = ast.Compare(left=_name(variable), ops=[_COMPARE[test.operator]()],
-                               comparators=[ast.Constant(value=operand)])
-        if test.or_unknown:  # true when unknown, else the comparison
-            return ast.BoolOp(op=ast.Or(), values=[_is_none(variable, negated=False), compared])
-        return ast.BoolOp(op=ast.And(), values=[_is_none(variable, negated=True), compared])
+            concrete = _is_none(variable, negated=not test.value)
+        else:
+            operand: Any = tuple(test.value) if test.op.operand == "values" else test.value
+            compared = ast.Compare(left=_name(variable), ops=[_COMPARE[test.operator]()],
+                                   comparators=[ast.Constant(value=operand)])
+            if test.or_unknown:  # true when unknown, else the comparison
+                concrete = ast.BoolOp(op=ast.Or(), values=[_is_none(variable, negated=False), compared])
+            else:
+                concrete = ast.BoolOp(op=ast.And(), values=[_is_none(variable, negated=True), compared])
+        answers = self.open_answers.get(test.field)
+        if answers is None:
+            return lambda negated: concrete
+        truths = [holds_for(test, answer) for answer in answers]
 
-    def finding(self, test: FindingTest) -> ast.expr:
-        return _name(self.found[test.finding])
+        def polar(negated: bool) -> ast.expr:
+            bound = all(truths) if negated else any(truths)
+            is_open = ast.Compare(left=_name(variable), ops=[ast.Is()], comparators=[_name("OPEN")])
+            return ast.IfExp(test=is_open, body=ast.Constant(value=bound), orelse=concrete)
 
-    def all_(self, node: AllOf, parts: list[ast.expr]) -> ast.expr:
-        return parts[0] if len(parts) == 1 else ast.BoolOp(op=ast.And(), values=parts)
+        return polar
 
-    def any_(self, node: AnyOf, parts: list[ast.expr]) -> ast.expr:
-        return parts[0] if len(parts) == 1 else ast.BoolOp(op=ast.Or(), values=parts)
+    def finding(self, test: FindingTest) -> _Polar:
+        name = _name(self.found[test.finding])
+        return lambda negated: name  # findings are never negated (a rule-base check)
 
-    def not_(self, node: NotOf, part: ast.expr) -> ast.expr:
-        return ast.UnaryOp(op=ast.Not(), operand=part)
+    def all_(self, node: AllOf, parts: list[_Polar]) -> _Polar:
+        return lambda negated: _join(ast.And(), [part(negated) for part in parts])
+
+    def any_(self, node: AnyOf, parts: list[_Polar]) -> _Polar:
+        return lambda negated: _join(ast.Or(), [part(negated) for part in parts])
+
+    def not_(self, node: NotOf, part: _Polar) -> _Polar:
+        return lambda negated: ast.UnaryOp(op=ast.Not(), operand=part(not negated))
+
+
+def _join(op: ast.boolop, parts: list[ast.expr]) -> ast.expr:
+    return parts[0] if len(parts) == 1 else ast.BoolOp(op=op, values=parts)
+
+
+#: The answer that stands for "any of this field's answers" in ``compile_flags(..., open_answers)``.
+OPEN = object()
 
 
 def firing_order(rulebase: RuleBase) -> list[Rule]:
@@ -95,14 +129,18 @@ def firing_order(rulebase: RuleBase) -> list[Rule]:
     return placed
 
 
-def compile_flags(rulebase: RuleBase) -> Flags:
-    """The rule base as one Python function from answers to the flags of the rules fired and findings held."""
+def compile_flags(rulebase: RuleBase, open_answers: dict[str, list[Any]] | None = None) -> Flags:
+    """The rule base as one Python function from answers to the flags of the rules fired and findings held.
+
+    With ``open_answers``, a field given as ``OPEN`` may take any of its listed answers, and a
+    rule's flag is false only when no combination of them fires it (see ``_Expressions``).
+    """
     read = rulebase.fields_read
     variables = {name: f"a{number}" for number, name in enumerate(read)}
     findings = sorted({rule.asserts for rule in rulebase.rules if rule.asserts})
     found = {name: f"f{number}" for number, name in enumerate(findings)}
     fired = {rule.id: f"r{number}" for number, rule in enumerate(rulebase.rules)}
-    expressions = _Expressions(variables, found)
+    expressions = _Expressions(variables, found, open_answers)
     body: list[ast.stmt] = [ast.Assign(targets=[ast.Name(id="get", ctx=ast.Store())],
                                        value=ast.Attribute(value=_name("answers"), attr="get", ctx=ast.Load()))]
     for name in read:
@@ -110,7 +148,7 @@ def compile_flags(rulebase: RuleBase) -> Flags:
                                value=ast.Call(func=_name("get"), args=[ast.Constant(value=name)], keywords=[])))
     asserting_left = {name: len(rulebase.asserting[name]) for name in findings}
     for rule in firing_order(rulebase):
-        condition = fold(rule.when, expressions)
+        condition = fold(rule.when, expressions)(False)
         # Every expression is a bool: comparisons, ``not``, and ``and``/``or`` of bools.
         body.append(ast.Assign(targets=[ast.Name(id=fired[rule.id], ctx=ast.Store())], value=condition))
         if rule.asserts:
@@ -132,7 +170,7 @@ def compile_flags(rulebase: RuleBase) -> Flags:
     # function's code object is taken from its constants.
     code = compile(module, f"<rule base {rulebase.content_hash[:12]}>", "exec")
     (function_code,) = [c for c in code.co_consts if isinstance(c, types.CodeType)]
-    chain: Flags = types.FunctionType(function_code, {"__builtins__": {}})
+    chain: Flags = types.FunctionType(function_code, {"__builtins__": {}, "OPEN": OPEN})
     return chain
 
 
