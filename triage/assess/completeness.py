@@ -32,16 +32,16 @@ answer too (``language.checks.unknown_safety_problem``, which ``load_rulebase`` 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from ..engines.python import OPEN, compile_flags
+from ..language.codegen import OPEN, compile_flags
 from ..language.conditions import FieldTest, leaves
 from ..language.evaluation import holds_for
 from ..language.rulebook import Rule, RuleBase
 from ..language.satisfiability import representatives
-from ..models import ANSWER_FIELDS, OpenQuestion, Urgency, least_severe, most_severe
+from ..models import ANSWER_FIELDS, Urgency, least_severe, most_severe
 from .explain import Derivation
 
 #: Answers that must be known for a case below emergency to be complete.
@@ -66,6 +66,13 @@ def worst_case(answers: dict[str, Any]) -> dict[str, Any]:
     return filled
 
 
+class Open(NamedTuple):
+    """An unanswered question that could change the assessment, and the highest level its answer could lead to."""
+
+    field: str
+    could_reach: Urgency
+
+
 @dataclass(frozen=True)
 class Completeness:
     """What the unanswered questions do to an assessment, and which derivation explains it."""
@@ -73,7 +80,7 @@ class Completeness:
     level: Urgency  # the level reported, after the floor
     certain: Urgency
     possible: Urgency
-    open_questions: list[OpenQuestion]  # most serious first
+    open_questions: list[Open]  # most serious first
     floored: bool  # the floor raised the level
     held: bool  # certain set the level, but no single set of reasons reaches it
     shown: Derivation  # the answers as given, or the first best-case completion
@@ -115,6 +122,12 @@ class _Runs:
     def judged(self) -> Iterable[tuple[Rule, Derivation]]:
         """Each (rule, completion) pair the completions tell apart: a rule fired, with the derivation it fired in."""
         of_rule = self.of_rule
+        if not of_rule:
+            first = self.first
+            return [(rule, first) for rule in first.rules]
+        return self._judged(of_rule)
+
+    def _judged(self, of_rule: dict[str, frozenset[str]]) -> Iterator[tuple[Rule, Derivation]]:
         for rule in self.first.rules:
             if not of_rule.get(rule.id):
                 yield rule, self.first
@@ -124,15 +137,15 @@ class _Runs:
                     if of_rule.get(rule.id, _NONE) <= fields and of_rule.get(rule.id):
                         yield rule, derivation
 
-    def lowest_level(self) -> Urgency:
-        """The lowest level over every completion."""
+    def lowest_level(self, ranks: dict[str, int]) -> Urgency:
+        """The lowest level over every completion (``ranks``: each rule's level's rank, 0 without one)."""
         of_rule = self.of_rule
-        level = level_of(rule for rule in self.first.rules if not of_rule.get(rule.id))
+        level = max([ranks[rule.id] for rule in self.first.rules if not of_rule.get(rule.id)], default=0)
         for fields, derivations in self.components:
-            lowest = min(level_of(rule for rule in derivation.rules if of_rule.get(rule.id, _NONE) & fields)
-                         for derivation in derivations)
+            lowest = min(max([ranks[rule.id] for rule in derivation.rules if of_rule.get(rule.id, _NONE) & fields],
+                             default=0) for derivation in derivations)
             level = max(level, lowest)
-        return level
+        return _LEVELS[level]
 
     def in_every(self) -> list[Rule]:
         """The rules of ``first`` that fire in every completion."""
@@ -180,6 +193,7 @@ class Completer:
             and all(holds_for(test, None) == holds_for(test, least_severe(name)) for test in tests[name]))
         self._components: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
         self._may_fire = compile_flags(rulebase, self.enumerated)
+        self._ranks = {rule.id: rule.urgency.rank if rule.urgency else 0 for rule in rulebase.rules}
         self._behind_group: dict[tuple[str, ...], list[int]] = {}
 
     def _rules_behind(self, group: tuple[str, ...]) -> list[int]:
@@ -226,19 +240,22 @@ class Completer:
                 next(combos)  # every field at its first answer: ``first``
                 derivations += [self.derive({**base, **dict(zip(group, combo, strict=True))}) for combo in combos]
             components.append((frozenset(group), derivations))
-        opened = frozenset(open_enumerated)
-        of_rule = {rule_id: fields & opened for rule_id, fields in self._enumerated_behind.items() if fields & opened}
+        of_rule: dict[str, frozenset[str]] = {}
+        if open_enumerated:
+            opened = frozenset(open_enumerated)
+            of_rule = {rule_id: fields & opened for rule_id, fields in self._enumerated_behind.items()
+                       if fields & opened}
         return _Runs(first, components, of_rule)
 
     def settle(self, answers: dict[str, Any], given: Derivation) -> Completeness:
         """The completeness of the assessment of ``answers``, whose own derivation is ``given``."""
-        given_level = level_of(given.rules)
+        given_level = _LEVELS[max([self._ranks[rule.id] for rule in given.rules], default=0)]
         unknown = sorted(self._read.difference(answers), key=_ORDER.__getitem__)
         missing = [name for name in REQUIRED_FOR_COMPLETE if name not in answers]
         if not unknown:  # no rule could read anything more; a required answer may still be missing
             floored = given_level < FLOOR and bool(missing)
             level = FLOOR if floored else given_level
-            open_questions = [OpenQuestion(field=name, could_reach=level) for name in missing]
+            open_questions = [Open(name, level) for name in missing]
             if given_level == Urgency.EMERGENCY:
                 open_questions = []
             return Completeness(level, given_level, level, open_questions, floored, False, given, given.rules)
@@ -248,7 +265,7 @@ class Completer:
             certain = given_level  # the best case fires what the answers as given fire
         else:
             bests = self._runs(answers, unknown, worst=False)
-            certain = bests.lowest_level()
+            certain = bests.lowest_level(self._ranks)
         held = False
         if given_level >= certain or bests is None:
             shown, fired = given, given.rules
@@ -267,28 +284,47 @@ class Completer:
         if floored:
             level = FLOOR
         possible = max([level, *potential.values()])
-        open_questions = [OpenQuestion(field=name, could_reach=potential.get(name, level)) for name in listed]
+        open_questions = [Open(name, potential.get(name, level)) for name in listed]
         open_questions.sort(key=lambda q: (-q.could_reach.rank, _ORDER[q.field]))
         return Completeness(level, min(certain, level), possible, open_questions, floored, held, shown, fired)
 
     def _open(self, worsts: _Runs, answers: dict[str, Any], unknown: set[str],
               level: Urgency) -> tuple[dict[str, Urgency], set[str], set[str]]:
         """From the worst-case completions: the highest level each unanswered question could lead to, the
-        questions that could raise ``level``, and those that could change the assessment."""
-        potential: dict[str, Urgency] = {}
+        questions that could raise ``level``, and those that could change the assessment.
+
+        A level-setting rule that involves an unanswered question contributes the unanswered answers of its
+        explanation, all of them behind it. Rules are taken most urgent first, and one whose unanswered
+        questions behind it already reach its level (and already count as raising, when it would raise)
+        can add nothing, so its explanation is not worked out.
+        """
+        potential: dict[str, int] = {}  # field -> the rank of the highest level it could lead to
         could_raise: set[str] = set()
         could_change: set[str] = set()
-        behind = self.rulebase.answers_behind
-        for rule, worst in worsts.judged():
-            if not rule.urgency or not (behind[rule.id] & unknown):
-                continue  # sets no level, or cannot involve an unanswered question
-            opened = {name for name in worst.raw_because(rule) if name not in answers}
+        behind, ranks = self.rulebase.answers_behind, self._ranks
+        level_rank = level.rank
+        judged = [(ranks[rule.id], rule, worst, touched) for rule, worst in worsts.judged()
+                  if rule.urgency and (touched := behind[rule.id] & unknown)]
+        judged.sort(key=_first, reverse=True)
+        for rank, rule, worst, touched in judged:
+            raises = rank > level_rank
+            if all(potential.get(name, -1) >= rank and (not raises or name in could_raise) for name in touched):
+                continue  # adds nothing (see the docstring)
+            opened = [name for name in worst.raw_because(rule) if name not in answers]
             for name in opened:
-                potential[name] = max(potential.get(name, rule.urgency), rule.urgency)
-            could_change |= opened
-            if rule.urgency > level:
-                could_raise |= opened
-        return potential, could_raise, could_change
+                if potential.get(name, -1) < rank:
+                    potential[name] = rank
+            could_change.update(opened)
+            if raises:
+                could_raise.update(opened)
+        return {name: _LEVELS[rank] for name, rank in potential.items()}, could_raise, could_change
+
+
+def _first(item: tuple[int, Any, Any, Any]) -> int:
+    return item[0]
+
+
+_LEVELS = {level.rank: level for level in Urgency}
 
 
 def assumed_answers(rule: Rule, derivation: Derivation, given: dict[str, Any], completed: bool) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..engines import Engine
+from ..language.codegen import compile_because
+from ..language.evaluation import Because
 from ..language.rulebook import Rule, RuleBase
 from ..models import ANSWER_FIELDS
 
@@ -39,13 +41,27 @@ class _Behind(dict[str, dict[str, Any]]):
         return merged
 
 
+class Explanations(dict[str, Because]):
+    """Each rule's explanation compiled to one function (``language.codegen``), on first use."""
+
+    def __init__(self, rulebase: RuleBase):
+        super().__init__()
+        self._rules = {rule.id: rule for rule in rulebase.rules}
+
+    def __missing__(self, rule_id: str) -> Because:
+        because = self[rule_id] = compile_because(self._rules[rule_id])
+        return because
+
+
 class Derivation:
     """The rules one set of answers fires, and, on demand, the answers behind each of them."""
 
-    __slots__ = ("_because", "_behind", "_fired_ids", "answers", "findings", "rulebase", "rules")
+    __slots__ = ("_because", "_behind", "_explanations", "_fired_ids", "answers", "findings", "rulebase", "rules")
 
-    def __init__(self, rulebase: RuleBase, answers: dict[str, Any], rules: list[Rule], findings: frozenset[str]):
+    def __init__(self, rulebase: RuleBase, answers: dict[str, Any], rules: list[Rule], findings: frozenset[str],
+                 explanations: Explanations):
         self.rulebase = rulebase
+        self._explanations = explanations
         self.answers = answers
         self.rules = rules  # fired, in rule-base order
         self.findings = findings
@@ -76,7 +92,7 @@ class Derivation:
         """Like ``because``, in the order the condition names the answers (do not change the dict returned)."""
         found = self._because.get(rule.id)
         if found is None:
-            found = self.rulebase.compiled[rule.id].because(self.answers, self.findings, self.behind)
+            found = self._explanations[rule.id](self.answers, self.findings, self.behind)
             self._because[rule.id] = found
         return found
 
@@ -91,13 +107,14 @@ class Deriver:
         self._rules = rulebase.rules
         # The compiled Python engine gives the rules themselves, in rule-base order.
         self._fired_rules = getattr(engine, "fired_rules", None)
+        self._explanations = Explanations(rulebase)
 
     def derive(self, answers: dict[str, Any]) -> Derivation:
         """Chain the answers: the fired rules in rule-base order, and the findings."""
         if self._fired_rules is not None:
             rules, findings = self._fired_rules(answers)
-            return Derivation(self.rulebase, answers, rules, findings)
+            return Derivation(self.rulebase, answers, rules, findings, self._explanations)
         chain = self.engine.chain(answers)
         index = self._order
         rules = [self._rules[number] for number in sorted(index[rule_id] for rule_id in chain.fired)]
-        return Derivation(self.rulebase, answers, rules, chain.findings)
+        return Derivation(self.rulebase, answers, rules, chain.findings, self._explanations)

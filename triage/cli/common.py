@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import TriageError
+
+if TYPE_CHECKING:  # the command line imports only what a command needs, when it runs (triage --help: click)
+    from pathlib import Path
 
 
 def expand_inputs(inputs: tuple[str, ...]) -> list[Path]:

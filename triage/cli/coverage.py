@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TYPE_CHECKING
 
@@ -34,6 +33,8 @@ def coverage(cases: tuple[str, ...], as_json: bool, junit_file: str | None, cobe
     expand_inputs(cases)
 
     def action() -> None:
+        import json
+
         from ..coverage.measure import measure
         from ..coverage.report import render_cobertura, render_json, render_junit, render_text
         from ..files import atomic_output

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -36,6 +34,8 @@ def interview(answers_file: str | None, session_file: str, resume_file: str | No
 
     Every answer is saved to the session file; Ctrl-C pauses, --resume continues.
     """
+    from pathlib import Path
+
     scripted = answers_file is not None
     if not scripted and not sys.stdin.isatty():
         raise click.UsageError("the interview needs a terminal; use --answers FILE to answer from a file")
@@ -45,6 +45,8 @@ def interview(answers_file: str | None, session_file: str, resume_file: str | No
                                "or start another with --session OTHER_FILE")
 
     def action() -> None:
+        import json
+
         from ..assess.assessor import Assessor
         from ..assess.render import emergency_banner, render_text
         from ..files import atomic_output
