@@ -194,7 +194,14 @@ class Completer:
         self._components: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
         self._may_fire = compile_flags(rulebase, self.enumerated)
         self._ranks = {rule.id: rule.urgency.rank if rule.urgency else 0 for rule in rulebase.rules}
+        #: Each rule's tests of enumerated fields, as (field, whether it holds for each of the field's answers).
+        self._tests_of = [[(leaf.field, tuple(holds_for(leaf, answer) for answer in self.enumerated[leaf.field]))
+                           for leaf in leaves(rule.when) if isinstance(leaf, FieldTest) and leaf.field in enumerated]
+                          for rule in rulebase.rules]
+        self._most = {name: most_severe(name) for name in read if name not in enumerated}
+        self._least = {name: least_severe(name) for name in read if name not in enumerated}
         self._behind_group: dict[tuple[str, ...], list[int]] = {}
+        self._of_rules: dict[tuple[str, ...], dict[str, frozenset[str]]] = {}
 
     def _rules_behind(self, group: tuple[str, ...]) -> list[int]:
         """The positions of the rules that some field of ``group`` is behind."""
@@ -222,12 +229,35 @@ class Completer:
             self._components[open_enumerated] = found
         return found
 
+    def _distinct_combos(self, group: tuple[str, ...], live: list[int]) -> list[dict[str, Any]]:
+        """The combinations of the group's answers after the first, one for each way they make the tests of the
+        rules that can fire (``live``) true or false: combinations alike on every such test derive alike, but
+        for the answers themselves, which only the first combination's derivation shows."""
+        position = {name: number for number, name in enumerate(group)}
+        tests = [(position[name], truths) for index in live for name, truths in self._tests_of[index]
+                 if name in position]
+        seen: set[tuple[bool, ...]] = set()
+        distinct = []
+        for combo in itertools.product(*(range(len(self.enumerated[name])) for name in group)):
+            key = tuple([truths[combo[at]] for at, truths in tests])
+            if key not in seen:
+                seen.add(key)
+                distinct.append(combo)
+        return [{name: self.enumerated[name][at] for name, at in zip(group, combo, strict=True)}
+                for combo in distinct[1:]]  # the first is every field at its first answer: ``first``
+
     def _runs(self, answers: dict[str, Any], unknown: list[str], worst: bool) -> _Runs:
         """The derivations of the best (or worst) completions (see ``_Runs``)."""
-        fill = {name: (most_severe(name) if worst else least_severe(name))
-                for name in unknown if name not in self.enumerated}
-        open_enumerated = tuple(name for name in unknown if name in self.enumerated)
-        base = {**answers, **fill, **{name: self.enumerated[name][0] for name in open_enumerated}}
+        fills = self._most if worst else self._least
+        base = dict(answers)
+        open_enumerated: tuple[str, ...] = ()
+        for name in unknown:  # in case-format order, as the completions always were
+            if name in fills:
+                base[name] = fills[name]
+            else:
+                open_enumerated += (name,)
+        for name in open_enumerated:
+            base[name] = self.enumerated[name][0]
         first = self.derive(base)
         components = []
         for group in self._components_of(open_enumerated):
@@ -235,17 +265,20 @@ class Completer:
             # When no rule behind the group can fire for any of its answers, every combination derives as
             # ``first`` does (a cheap check over-approximating each rule: see engines.python._Expressions).
             may_fire, _ = self._may_fire({**base, **dict.fromkeys(group, OPEN)})
-            if any(may_fire[index] for index in self._rules_behind(group)):
-                combos = itertools.product(*(self.enumerated[name] for name in group))
-                next(combos)  # every field at its first answer: ``first``
-                derivations += [self.derive({**base, **dict(zip(group, combo, strict=True))}) for combo in combos]
+            live = [index for index in self._rules_behind(group) if may_fire[index]]
+            if live:
+                derivations += [self.derive({**base, **combo}) for combo in self._distinct_combos(group, live)]
             components.append((frozenset(group), derivations))
-        of_rule: dict[str, frozenset[str]] = {}
-        if open_enumerated:
+        return _Runs(first, components, self._of_rule(open_enumerated) if open_enumerated else {})
+
+    def _of_rule(self, open_enumerated: tuple[str, ...]) -> dict[str, frozenset[str]]:
+        """Rule id -> the unanswered enumerated fields behind it (for the rules behind some)."""
+        found = self._of_rules.get(open_enumerated)
+        if found is None:
             opened = frozenset(open_enumerated)
-            of_rule = {rule_id: fields & opened for rule_id, fields in self._enumerated_behind.items()
-                       if fields & opened}
-        return _Runs(first, components, of_rule)
+            found = self._of_rules[open_enumerated] = {
+                rule_id: fields & opened for rule_id, fields in self._enumerated_behind.items() if fields & opened}
+        return found
 
     def settle(self, answers: dict[str, Any], given: Derivation) -> Completeness:
         """The completeness of the assessment of ``answers``, whose own derivation is ``given``."""

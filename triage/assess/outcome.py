@@ -84,6 +84,7 @@ class Encoder:
         self._sources: dict[str, str] = {}
         self._texts: dict[str, str] = {}
         self._keys: dict[str, str] = {}
+        self._lists: dict[tuple[str, ...], str] = {}
 
     def _text(self, value: str) -> str:
         encoded = self._texts.get(value)
@@ -94,8 +95,14 @@ class Encoder:
         return encoded
 
     def _texts_list(self, values: list[str]) -> str:
-        text = self._text
-        return f"[{', '.join([text(value) for value in values])}]"
+        key = tuple(values)  # lists of advice, findings and rules recur from case to case
+        encoded = self._lists.get(key)
+        if encoded is None:
+            text = self._text
+            encoded = f"[{', '.join([text(value) for value in values])}]"
+            if len(self._lists) < _MOST_TEXTS:
+                self._lists[key] = encoded
+        return encoded
 
     def _value(self, value: Any) -> str:
         cls = type(value)

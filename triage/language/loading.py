@@ -128,6 +128,9 @@ def load_rulebase(folder: str | Path | None = None) -> RuleBase:
     """
     folder = Path(folder) if folder is not None else bundled_rules_dir()
     texts, problems = _read(folder)
+    key = (str(folder), content_hash(texts))
+    if not problems and key in _LOADED:  # the same files read before: checked then (loading takes tens of ms)
+        return _LOADED[key]
     meta: RuleBaseMeta | None = None
     meta_lines = Lines()
     located: list[LocatedRule] = []
@@ -150,4 +153,9 @@ def load_rulebase(folder: str | Path | None = None) -> RuleBase:
     if problems or meta is None:
         noun = "problem" if len(problems) == 1 else "problems"
         raise RuleBaseError(f"rule base {folder}: {len(problems)} {noun}", problems)
-    return RuleBase(meta=meta, located=tuple(located), content_hash=content_hash(texts), folder=str(folder))
+    rulebase = _LOADED[key] = RuleBase(meta=meta, located=tuple(located), content_hash=key[1], folder=str(folder))
+    return rulebase
+
+
+#: The rule bases loaded in this process, by folder and content (a rule base is immutable).
+_LOADED: dict[tuple[str, str], RuleBase] = {}
