@@ -79,23 +79,25 @@ class Assessor:
         given = self._deriver.derive(answers)
         settled = self._completer.settle(answers, given)
         shown, level, completed = settled.shown, settled.level, settled.shown is not given
-        reasons = []
-        for rule in sorted(settled.reasons, key=_urgency_rank, reverse=True):  # stable: file order
-            reasons.append(ReasonData(
-                rule.id, rule.criterion, rule.title, rule.urgency or Urgency.SELF_CARE, rule.surgical,
-                shown.because(rule), rule.source, completeness.assumed_answers(rule, shown, answers, completed),
-            ))
+        setting = settled.reasons
+        if len(setting) > 1:
+            setting.sort(key=_urgency_rank, reverse=True)  # stable: file order within a level
+        reasons = [ReasonData(
+            rule.id, rule.criterion, rule.title, rule.urgency or Urgency.SELF_CARE, rule.surgical,
+            shown.because(rule), rule.source, completeness.assumed_answers(rule, shown, answers, completed),
+        ) for rule in setting]
         if settled.floored or settled.held:
             reasons.append(self._unanswered_reason(settled, answers))
-        advice, safety_netting = self._advice(level, settled.fired)
-        fired_rules = [rule.id for rule in settled.fired]
+        fired = settled.fired
+        advice, safety_netting = self._advice(level, fired)
+        fired_rules = [rule.id for rule in fired]
         result = Outcome(
             case_id=case_id,
             urgency=level,
             urgency_meaning=self._meta.levels[level].meaning,
-            surgical_consultation=any(rule.surgical for rule in settled.reasons),
-            complete=settled.complete,
-            findings=list(dict.fromkeys(rule.asserts for rule in settled.fired if rule.asserts)),
+            surgical_consultation=any(rule.surgical for rule in setting),
+            complete=not settled.open_questions,
+            findings=list(dict.fromkeys([rule.asserts for rule in fired if rule.asserts])),
             reasons=reasons,
             advice=advice,
             safety_netting=safety_netting,
@@ -135,7 +137,11 @@ class Assessor:
 
 
 def _urgency_rank(rule: Any) -> int:
-    return rule.urgency.rank if rule.urgency else 0  # advice-only rules rank with self-care
+    urgency = rule.urgency
+    return _RANKS[urgency] if urgency else 0  # advice-only rules rank with self-care
+
+
+_RANKS = {level: level.rank for level in Urgency}
 
 
 class Session:

@@ -368,11 +368,15 @@ def assumed_answers(rule: Rule, derivation: Derivation, given: dict[str, Any], c
     A criterion's own reading of an unknown answer that names no single answer (E1's
     "of unknown duration") is not an assumption: the reason shows it as not answered.
     """
-    because = derivation.raw_because(rule)
     if completed:
-        return {name: derivation.answers[name] for name in sorted(because, key=_ORDER.__getitem__)
-                if name not in given and name in derivation.answers}
-    return {name: value for name, value in _assumable(rule) if name in because and name not in given}
+        because, filled = derivation.raw_because(rule), derivation.answers
+        return {name: filled[name] for name in sorted(because, key=_ORDER.__getitem__)
+                if name not in given and name in filled}
+    assumable = _assumable(rule)
+    if not assumable:
+        return {}
+    because = derivation.raw_because(rule)
+    return {name: value for name, value in assumable if name in because and name not in given}
 
 
 _ASSUMABLE: dict[int, tuple[Rule, list[tuple[str, Any]]]] = {}

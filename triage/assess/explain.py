@@ -86,6 +86,8 @@ class Derivation:
     def because(self, rule: Rule) -> dict[str, Any]:
         """The answers that made a fired rule's condition true, in case-format order (unknown as None)."""
         found = self.raw_because(rule)
+        if len(found) < 2:
+            return dict(found)
         return {name: found[name] for name in sorted(found, key=_FIELD_ORDER.__getitem__)}
 
     def raw_because(self, rule: Rule) -> dict[str, Any]:
