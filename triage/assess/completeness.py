@@ -294,8 +294,9 @@ class Completer:
             return Completeness(level, given_level, level, open_questions, floored, False, given, given.rules)
         ordered_only = not any(name in self.enumerated for name in unknown)
         bests: _Runs | None = None
-        if ordered_only and self._best_as_given.issuperset(unknown):
-            certain = given_level  # the best case fires what the answers as given fire
+        if (ordered_only and self._best_as_given.issuperset(unknown)) or self._best_as_given_anyway(answers, unknown,
+                                                                                                  given):
+            certain = given_level  # every best case fires what the answers as given fire
         else:
             bests = self._runs(answers, unknown, worst=False)
             certain = bests.lowest_level(self._ranks)
@@ -320,6 +321,22 @@ class Completer:
         open_questions = [Open(name, potential.get(name, level)) for name in listed]
         open_questions.sort(key=lambda q: (-q.could_reach.rank, _ORDER[q.field]))
         return Completeness(level, min(certain, level), possible, open_questions, floored, held, shown, fired)
+
+    def _best_as_given_anyway(self, answers: dict[str, Any], unknown: list[str], given: Derivation) -> bool:
+        """Whether every best-case completion fires what the answers as given fire, although some enumerated
+        field is unanswered: the other unanswered fields read their least severe answer as no answer, and no
+        rule behind an unanswered enumerated field fired or can fire for any of its answers."""
+        enumerated = tuple(name for name in unknown if name in self.enumerated)
+        if not self._best_as_given.issuperset(name for name in unknown if name not in self.enumerated):
+            return False
+        behind = self._rules_behind(enumerated)
+        rules = self.rulebase.rules
+        if any(rules[index].id in given.fired_ids for index in behind):
+            return False
+        probe = {**answers, **{name: self._least[name] for name in unknown if name not in self.enumerated},
+                 **dict.fromkeys(enumerated, OPEN)}
+        may_fire, _ = self._may_fire(probe)
+        return not any(may_fire[index] for index in behind)
 
     def _open(self, worsts: _Runs, answers: dict[str, Any], unknown: set[str],
               level: Urgency) -> tuple[dict[str, Urgency], set[str], set[str]]:
