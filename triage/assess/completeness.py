@@ -36,7 +36,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..language.codegen import OPEN, compile_flags
 from ..language.conditions import FieldTest, leaves
 from ..language.evaluation import holds_for
 from ..language.rulebook import Rule, RuleBase
@@ -192,7 +191,8 @@ class Completer:
             name for name in read if name not in enumerated
             and all(holds_for(test, None) == holds_for(test, least_severe(name)) for test in tests[name]))
         self._components: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-        self._may_fire = compile_flags(rulebase, self.enumerated)
+        self._may_fire: Any = None  # compiled on first use (language.codegen): most cases never need it
+        self._open_answer: object = None
         self._ranks = {rule.id: rule.urgency.rank if rule.urgency else 0 for rule in rulebase.rules}
         #: Each rule's tests of enumerated fields, as (field, whether it holds for each of the field's answers).
         self._tests_of = [[(leaf.field, tuple(holds_for(leaf, answer) for answer in self.enumerated[leaf.field]))
@@ -202,6 +202,16 @@ class Completer:
         self._least = {name: least_severe(name) for name in read if name not in enumerated}
         self._behind_group: dict[tuple[str, ...], list[int]] = {}
         self._of_rules: dict[tuple[str, ...], dict[str, frozenset[str]]] = {}
+
+    def _possible(self, answers: dict[str, Any], open_fields: tuple[str, ...]) -> tuple[bool, ...]:
+        """For each rule, whether it can fire when each of ``open_fields`` takes any of its answers (and the
+        other fields those of ``answers``): false only when it cannot (``codegen.compile_flags``)."""
+        if self._may_fire is None:
+            from ..language.codegen import OPEN, compile_flags
+
+            self._may_fire, self._open_answer = compile_flags(self.rulebase, self.enumerated), OPEN
+        flags: tuple[bool, ...] = self._may_fire({**answers, **dict.fromkeys(open_fields, self._open_answer)})[0]
+        return flags
 
     def _rules_behind(self, group: tuple[str, ...]) -> list[int]:
         """The positions of the rules that some field of ``group`` is behind."""
@@ -264,7 +274,7 @@ class Completer:
             derivations = [first]
             # When no rule behind the group can fire for any of its answers, every combination derives as
             # ``first`` does (a cheap check over-approximating each rule: see engines.python._Expressions).
-            may_fire, _ = self._may_fire({**base, **dict.fromkeys(group, OPEN)})
+            may_fire = self._possible(base, group)
             live = [index for index in self._rules_behind(group) if may_fire[index]]
             if live:
                 derivations += [self.derive({**base, **combo}) for combo in self._distinct_combos(group, live)]
@@ -333,9 +343,8 @@ class Completer:
         rules = self.rulebase.rules
         if any(rules[index].id in given.fired_ids for index in behind):
             return False
-        probe = {**answers, **{name: self._least[name] for name in unknown if name not in self.enumerated},
-                 **dict.fromkeys(enumerated, OPEN)}
-        may_fire, _ = self._may_fire(probe)
+        may_fire = self._possible({**answers, **{name: self._least[name] for name in unknown
+                                                 if name not in self.enumerated}}, enumerated)
         return not any(may_fire[index] for index in behind)
 
     def _open(self, worsts: _Runs, answers: dict[str, Any], unknown: set[str],

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..engines import Engine
-from ..language.codegen import compile_because
 from ..language.evaluation import Because
 from ..language.rulebook import Rule, RuleBase
 from ..models import ANSWER_FIELDS
@@ -42,15 +41,26 @@ class _Behind(dict[str, dict[str, Any]]):
 
 
 class Explanations(dict[str, Because]):
-    """Each rule's explanation compiled to one function (``language.codegen``), on first use."""
+    """Each rule's explanation as a function: first the closures of ``language.evaluation``, then, once a rule has
+    been explained often enough to repay compiling, one compiled function (``language.codegen``): the same meaning,
+    faster; a command that assesses one case never compiles (nor imports the syntax-tree module)."""
 
     def __init__(self, rulebase: RuleBase):
         super().__init__()
-        self._rules = {rule.id: rule for rule in rulebase.rules}
+        self._rulebase = rulebase
+        self._uses: dict[str, int] = {}
 
     def __missing__(self, rule_id: str) -> Because:
-        because = self[rule_id] = compile_because(self._rules[rule_id])
+        uses = self._uses[rule_id] = self._uses.get(rule_id, 0) + 1
+        if uses <= _INTERPRETED_USES:
+            return self._rulebase.compiled[rule_id].because
+        from ..language.codegen import compile_because
+
+        because = self[rule_id] = compile_because(self._rulebase.rule(rule_id))
         return because
+
+
+_INTERPRETED_USES = 20
 
 
 class Derivation:
