@@ -292,45 +292,46 @@ class Completer:
 
     def settle(self, answers: dict[str, Any], given: Derivation) -> Completeness:
         """The completeness of the assessment of ``answers``, whose own derivation is ``given``."""
-        given_level = _LEVELS[max([self._ranks[rule.id] for rule in given.rules], default=0)]
+        ranks = self._ranks  # levels are compared by rank here (0 self-care .. 4 emergency): on every case
+        given_rank = max([ranks[rule.id] for rule in given.rules], default=0)
         unknown = sorted(self._read.difference(answers), key=_ORDER.__getitem__)
         missing = [name for name in REQUIRED_FOR_COMPLETE if name not in answers]
         if not unknown:  # no rule could read anything more; a required answer may still be missing
-            floored = given_level < FLOOR and bool(missing)
-            level = FLOOR if floored else given_level
-            open_questions = [Open(name, level) for name in missing]
-            if given_level == Urgency.EMERGENCY:
-                open_questions = []
-            return Completeness(level, given_level, level, open_questions, floored, False, given, given.rules)
+            given_level = _LEVELS[given_rank]
+            floored = given_rank < _FLOOR and bool(missing)
+            reported = FLOOR if floored else given_level
+            open_questions = [] if given_rank == _EMERGENCY else [Open(name, reported) for name in missing]
+            return Completeness(reported, given_level, reported, open_questions, floored, False, given, given.rules)
         ordered_only = not any(name in self.enumerated for name in unknown)
         bests: _Runs | None = None
         if (ordered_only and self._best_as_given.issuperset(unknown)) or self._best_as_given_anyway(answers, unknown,
                                                                                                   given):
-            certain = given_level  # every best case fires what the answers as given fire
+            certain = given_rank  # every best case fires what the answers as given fire
         else:
             bests = self._runs(answers, unknown, worst=False)
-            certain = bests.lowest_level(self._ranks)
+            certain = bests.lowest_level(ranks).rank
         held = False
-        if given_level >= certain or bests is None:
+        if given_rank >= certain or bests is None:
             shown, fired = given, given.rules
         else:
             shown = bests.first
             fired = bests.in_every()
-            held = level_of(fired) < certain
-        level = max(given_level, certain)
-        if level == Urgency.EMERGENCY:
-            return Completeness(level, certain, level, [], False, held, shown, fired)
+            held = max([ranks[rule.id] for rule in fired], default=0) < certain
+        level = max(given_rank, certain)
+        if level == _EMERGENCY:
+            return Completeness(Urgency.EMERGENCY, _LEVELS[certain], Urgency.EMERGENCY, [], False, held, shown, fired)
         has_fill = any(name not in self.enumerated for name in unknown)
         worsts = self._runs(answers, unknown, worst=True) if has_fill or bests is None else bests
         potential, could_raise, could_change = self._open(worsts, answers, set(unknown), level)
-        listed = set(missing) | (could_raise if level >= FLOOR else could_change)
-        floored = level < FLOOR and bool(listed)
+        listed = set(missing) | (could_raise if level >= _FLOOR else could_change)
+        floored = level < _FLOOR and bool(listed)
         if floored:
-            level = FLOOR
+            level = _FLOOR
         possible = max([level, *potential.values()])
-        open_questions = [Open(name, potential.get(name, level)) for name in listed]
-        open_questions.sort(key=lambda q: (-q.could_reach.rank, _ORDER[q.field]))
-        return Completeness(level, min(certain, level), possible, open_questions, floored, held, shown, fired)
+        reach = sorted([(-potential.get(name, level), _ORDER[name], name) for name in listed])
+        open_questions = [Open(name, _LEVELS[-minus]) for minus, _, name in reach]  # most serious first
+        return Completeness(_LEVELS[level], _LEVELS[min(certain, level)], _LEVELS[possible], open_questions, floored,
+                            held, shown, fired)
 
     def _best_as_given_anyway(self, answers: dict[str, Any], unknown: list[str], given: Derivation) -> bool:
         """Whether every best-case completion fires what the answers as given fire, although some enumerated
@@ -348,9 +349,10 @@ class Completer:
         return not any(may_fire[index] for index in behind)
 
     def _open(self, worsts: _Runs, answers: dict[str, Any], unknown: set[str],
-              level: Urgency) -> tuple[dict[str, Urgency], set[str], set[str]]:
+              level_rank: int) -> tuple[dict[str, int], set[str], set[str]]:
         """From the worst-case completions: the highest level each unanswered question could lead to, the
-        questions that could raise ``level``, and those that could change the assessment.
+        questions that could raise the level of rank ``level_rank``, and those that could change the assessment
+        (levels as ranks).
 
         A level-setting rule that involves an unanswered question contributes the unanswered answers of its
         explanation, all of them behind it. Rules are taken most urgent first, and one whose unanswered
@@ -361,7 +363,6 @@ class Completer:
         could_raise: set[str] = set()
         could_change: set[str] = set()
         behind, ranks = self.rulebase.answers_behind, self._ranks
-        level_rank = level.rank
         judged = [(ranks[rule.id], rule, worst, touched) for rule, worst in worsts.judged()
                   if rule.urgency and (touched := behind[rule.id] & unknown)]
         judged.sort(key=_first, reverse=True)
@@ -376,7 +377,7 @@ class Completer:
             could_change.update(opened)
             if raises:
                 could_raise.update(opened)
-        return {name: _LEVELS[rank] for name, rank in potential.items()}, could_raise, could_change
+        return potential, could_raise, could_change
 
 
 def _first(item: tuple[int, Any, Any, Any]) -> int:
@@ -384,6 +385,7 @@ def _first(item: tuple[int, Any, Any, Any]) -> int:
 
 
 _LEVELS = {level.rank: level for level in Urgency}
+_FLOOR, _EMERGENCY = FLOOR.rank, Urgency.EMERGENCY.rank
 
 
 def assumed_answers(rule: Rule, derivation: Derivation, given: dict[str, Any], completed: bool) -> dict[str, Any]:
