@@ -273,7 +273,7 @@ class Completer:
         for group in self._components_of(open_enumerated):
             derivations = [first]
             # When no rule behind the group can fire for any of its answers, every combination derives as
-            # ``first`` does (a cheap check over-approximating each rule: see engines.python._Expressions).
+            # ``first`` does (a cheap check over-approximating each rule: see language.codegen._Expressions).
             may_fire = self._possible(base, group)
             live = [index for index in self._rules_behind(group) if may_fire[index]]
             if live:
