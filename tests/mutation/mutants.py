@@ -42,7 +42,7 @@ TEXTS = "triage/assess/texts.py"
 OPERATORS = "triage/language/operators.py"
 EVALUATION = "triage/language/evaluation.py"
 DURABLE = "triage/engines/durable.py"
-PYTHON = "triage/engines/python.py"
+CODEGEN = "triage/language/codegen.py"
 RULES = "triage/data/rules/"
 
 #: Groups run by ``--fast`` (CI): the completeness logic and the operators of the rule language.
@@ -52,7 +52,8 @@ FAST_GROUPS = ("completeness", "operators")
 T_COMPLETENESS = ("tests/test_completeness.py", "tests/test_assessment.py", "tests/test_golden.py",
                   "tests/test_oracle.py", "tests/test_properties.py")
 T_ENGINES_AGREE = ("tests/test_engine.py::test_negation_and_unknowns_compile_to_the_same_meaning",
-                   "tests/test_engine.py::test_random_conditions_compile_to_the_same_meaning")
+                   "tests/test_engine.py::test_random_conditions_compile_to_the_same_meaning",
+                   "tests/test_engines_agree.py")
 T_OPERATORS = ("tests/test_engine.py::test_each_operator_plain_and_negated_means_what_the_oracle_says", *T_ENGINES_AGREE, "tests/test_golden.py", "tests/test_oracle.py", "tests/test_texts.py")
 T_ORACLE_PYTHON = ("tests/test_oracle.py::test_the_product_agrees_with_the_oracle_on_random_cases[python]",)
 T_ORACLE_DURABLE = ("tests/test_oracle.py::test_the_product_agrees_with_the_oracle_on_random_cases[durable]",)
@@ -106,11 +107,11 @@ COMPLETENESS_MUTANTS = (
         "the best-case completion gives a blank choice its second least severe answer"),
     one("best-case-number-filled-maximum", "completeness", MODELS, "(domain.minimum or 0)", "(domain.maximum or 0)",
         T_COMPLETENESS, "the best-case completion gives a blank number its largest value"),
-    one("worst-case-uses-the-best-fill", "completeness", COMPLETENESS, "(most_severe(name) if worst else",
-        "(least_severe(name) if worst else", T_COMPLETENESS,
+    one("worst-case-uses-the-best-fill", "completeness", COMPLETENESS, "fills = self._most if worst else",
+        "fills = self._least if worst else", T_COMPLETENESS,
         "the worst-case completion fills blanks with their least severe answers"),
-    one("best-case-uses-the-worst-fill", "completeness", COMPLETENESS, "if worst else least_severe(name))",
-        "if worst else most_severe(name))", T_COMPLETENESS,
+    one("best-case-uses-the-worst-fill", "completeness", COMPLETENESS, "if worst else self._least\n",
+        "if worst else self._most\n", T_COMPLETENESS,
         "the best-case completion fills blanks with their most severe answers"),
     enumerated_without("age-70-and-over-never-tried", "age", "70", "a blank age is never tried as 70 or over"),
     enumerated_without("age-under-16-never-tried", "age", "0", "a blank age is never tried as a child's"),
@@ -124,26 +125,26 @@ COMPLETENESS_MUTANTS = (
     one("floor-lowered-to-routine", "completeness", COMPLETENESS, "FLOOR = Urgency.SOON", "FLOOR = Urgency.ROUTINE",
         T_COMPLETENESS, "an incomplete case is held at routine, not soon"),
     one("floor-of-questions-that-could-change-removed", "completeness", COMPLETENESS,
-        "(could_raise if level >= FLOOR else could_change)", "could_raise", T_COMPLETENESS,
+        "(could_raise if level >= _FLOOR else could_change)", "could_raise", T_COMPLETENESS,
         "below soon, only questions that could raise the level hold the case (answering yes could lower it)"),
     one("certain-level-does-not-raise-the-level", "completeness", COMPLETENESS,
-        "level = max(given_level, certain)", "level = given_level", T_COMPLETENESS,
+        "level = max(given_rank, certain)", "level = given_rank", T_COMPLETENESS,
         "the level every completion reaches does not raise the level of the answers as given"),
-    one("reasons-of-given-and-completion-swapped", "completeness", COMPLETENESS, "if given_level >= certain:",
-        "if given_level < certain:", T_COMPLETENESS,
+    one("reasons-of-given-and-completion-swapped", "completeness", COMPLETENESS,
+        "if given_rank >= certain or bests is None:", "if given_rank < certain or bests is None:", T_COMPLETENESS,
         "the reasons shown are the completion's when the answers as given set the level, and the reverse"),
     one("open-questions-not-sorted-most-serious-first", "completeness", COMPLETENESS,
-        "open_questions.sort(key=lambda q: (-q.could_reach.rank, _ORDER[q.field]))",
-        "open_questions.sort(key=lambda q: _ORDER[q.field])", T_COMPLETENESS,
+        "reach = sorted([(-potential.get(name, level), _ORDER[name], name) for name in listed])",
+        "reach = sorted([(-potential.get(name, level), _ORDER[name], name) for name in listed], key=lambda r: r[1])",
+        T_COMPLETENESS,
         "the open questions are listed in questionnaire order, not most serious first"),
-    one("emergency-with-blanks-incomplete", "completeness", COMPLETENESS, "if level == Urgency.EMERGENCY:",
+    one("emergency-with-blanks-incomplete", "completeness", COMPLETENESS, "if level == _EMERGENCY:",
         "if False:", T_COMPLETENESS, "an emergency with unanswered questions is reported incomplete"),
-    one("question-that-cannot-raise-listed-as-raising", "completeness", COMPLETENESS, "if rule.urgency > level:",
-        "if rule.urgency >= level:", T_COMPLETENESS,
+    one("question-that-cannot-raise-listed-as-raising", "completeness", COMPLETENESS, "raises = rank > level_rank",
+        "raises = rank >= level_rank", T_COMPLETENESS,
         "a question that could only confirm the level is listed as one that could raise it"),
     one("could-reach-the-lowest-level", "completeness", COMPLETENESS,
-        "potential[name] = max(potential.get(name, rule.urgency), rule.urgency)",
-        "potential[name] = min(potential.get(name, rule.urgency), rule.urgency)", T_COMPLETENESS,
+        "if potential.get(name, -1) < rank:", "if True:", T_COMPLETENESS,
         "an open question says the lowest level its answer could lead to, not the highest"),
 )
 
@@ -209,21 +210,26 @@ ENGINE_MUTANTS = (
     one("durable-drops-a-fired-rule", "engines", DURABLE, "if rule_id != CATCH_ALL and rule_id not in seen:",
         'if rule_id != CATCH_ALL and rule_id not in seen and rule_id != "night-pain":',
         ("tests/test_golden.py", *T_ORACLE_DURABLE), "durable_rules' action skips the night-pain rule (S3)"),
-    one("python-drops-a-fired-rule", "engines", PYTHON, "if rule_id not in done and holds(answers, findings):",
-        'if rule_id not in done and holds(answers, findings) and rule_id != "night-pain":',
+    one("python-drops-a-fired-rule", "engines", CODEGEN,
+        "targets=[ast.Name(id=fired[rule.id], ctx=ast.Store())], value=condition))",
+        'targets=[ast.Name(id=fired[rule.id], ctx=ast.Store())], value=condition if rule.id != "night-pain" '
+        "else ast.Constant(value=False)))",
         (*T_ENGINES_AGREE, *T_ORACLE_PYTHON), "the Python engine skips the night-pain rule (S3)"),
     one("durable-drops-a-finding", "engines", DURABLE, "if finding in self._consumed:",
         'if finding in self._consumed and finding != "ces_symptom":', ("tests/test_golden.py", *T_ORACLE_DURABLE),
         "durable_rules never asserts the cauda equina symptom finding (E1 cannot fire)"),
-    one("python-drops-a-finding", "engines", PYTHON, "if asserts and asserts not in findings:",
-        'if asserts and asserts not in findings and asserts != "infection_risk":',
+    one("python-drops-a-finding", "engines", CODEGEN,
+        "value = sources[0] if len(sources) == 1 else ast.BoolOp(op=ast.Or(), values=sources)",
+        "value = (sources[0] if len(sources) == 1 else ast.BoolOp(op=ast.Or(), values=sources)) "
+        'if rule.asserts != "infection_risk" else ast.Constant(value=False)',
         (*T_ENGINES_AGREE, *T_ORACLE_PYTHON), "the Python engine never asserts the infection-risk finding (E5)"),
-    one("python-engine-stops-after-one-pass", "engines", PYTHON,
-        "findings.add(asserts)\n                        changed = True", "findings.add(asserts)",
+    one("python-engine-ignores-the-order-findings-need", "engines", CODEGEN,
+        "for rule in firing_order(rulebase):", "for rule in rulebase.rules:",
         (*T_ENGINES_AGREE, *T_ORACLE_PYTHON),
-        "the Python engine makes one pass: a rule reading a finding asserted later never fires"),
-    one("lowest-level-wins", "engines", COMPLETENESS, "return max((rule.urgency for rule in rules",
-        "return min((rule.urgency for rule in rules", ("tests/test_golden.py", *T_ORACLE_DURABLE),
+        "the compiled engine evaluates the rules in file order, not after the rules asserting what they read"),
+    one("lowest-level-wins", "engines", COMPLETENESS,
+        "given_rank = max([ranks[rule.id] for rule in given.rules], default=0)",
+        "given_rank = min([ranks[rule.id] for rule in given.rules], default=0)", ("tests/test_golden.py", *T_ORACLE_DURABLE),
         "the lowest level among the fired rules is reported"),
     one("surgical-only-when-every-reason-is", "engines", ASSESSOR,
         "surgical_consultation=any(rule.surgical", "surgical_consultation=all(rule.surgical",

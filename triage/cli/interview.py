@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 import click
 from click.core import ParameterSource
 
-from .common import RULES_OPTION, VIEW_OPTION, View, run_command
+from .common import ENGINE_OPTION, RULES_OPTION, VIEW_OPTION, View, run_command
 
 if TYPE_CHECKING:  # imported lazily below, so that triage --help stays quick
     from ..assess.assessor import Assessor
+    from ..engines import EngineName
     from ..interview.logic import Logic
     from ..interview.runner import AnswerSource, InterviewResult, InterviewState
     from ..language.rulebook import RuleBase
@@ -35,8 +36,10 @@ if TYPE_CHECKING:  # imported lazily below, so that triage --help stays quick
               help="Question set (default: the bundled one).")
 @VIEW_OPTION
 @RULES_OPTION
+@ENGINE_OPTION
 def interview(answers_file: str | None, session_file: str, resume_file: str | None, case_file: str | None,
-              output_format: str, questionnaire_file: str | None, view: View, rules_dir: str | None) -> None:
+              output_format: str, questionnaire_file: str | None, view: View, rules_dir: str | None,
+              engine: EngineName) -> None:
     """Answer questions one at a time and get the urgency level, or stop at once on an emergency.
 
     Every answer is saved to the session file; Ctrl-C pauses, --resume continues. A finished
@@ -61,7 +64,7 @@ def interview(answers_file: str | None, session_file: str, resume_file: str | No
 
         rulebase = load_rulebase(rules_dir)
         questionnaire = load_questionnaire(questionnaire_file)
-        assessor = Assessor(rulebase)
+        assessor = Assessor(rulebase, engine)
         script = load_scripted_case(answers_file, questionnaire) if answers_file is not None else None
         width = terminal_width(shutil.get_terminal_size().columns) if sys.stdout.isatty() else 88
         with session_lock(session_path) if keep_session else contextlib.nullcontext():
