@@ -65,6 +65,7 @@ _QUICK: dict[str, tuple[int, Any, Any]] = {
     "id": (_TEXT, None, None), "description": (_TEXT, None, None),
     "expected_urgency": (_CHOICE, frozenset(level.value for level in Urgency), None),
     "expected_surgical": (_YES_NO, None, None), "expected_rules": (_TEXTS, None, None),
+    "expected_complete": (_YES_NO, None, None), "expected_unanswered": (_TEXTS, None, None),
 }
 for _name, _domain in DOMAINS.items():
     if _domain.kind == "yes_no":
