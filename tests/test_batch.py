@@ -15,12 +15,12 @@ import pytest
 from click.testing import CliRunner
 
 from triage.assess.assessor import Assessor
+from triage.assess.outcome import Outcome
 from triage.batch.dask import score_bag, score_with_dask
 from triage.batch.inputs import read_records
 from triage.batch.scoring import score_records
 from triage.cases import load_case
 from triage.cli import cli
-from triage.models import Assessment, Case
 
 from .conftest import CASES_DIR, ROOT, all_no_answers
 
@@ -216,14 +216,14 @@ def test_a_bug_in_one_case_costs_that_case_only(corpus: Path, monkeypatch: pytes
     """An unexpected exception while assessing one case becomes its error line; the others are scored."""
     from triage.batch import scoring
 
-    real = Assessor.assess
+    real = Assessor.outcome
 
-    def flaky(self: Assessor, case: Case) -> Assessment:
-        if case.id == "claudication.fires":
+    def flaky(self: Assessor, answers: dict[str, Any], case_id: str | None = None) -> Outcome:
+        if case_id == "claudication.fires":
             raise ZeroDivisionError("boom")
-        return real(self, case)
+        return real(self, answers, case_id)
 
-    monkeypatch.setattr(Assessor, "assess", flaky)
+    monkeypatch.setattr(Assessor, "outcome", flaky)
     scoring._assessors.clear()
     lines = [json.loads(s.json_line) for s in score_records(read_records([str(corpus)]), workers=1)]
     scoring._assessors.clear()

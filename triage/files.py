@@ -172,12 +172,14 @@ def parse_by_suffix(text: str, suffix: str) -> Any:
 
 
 @contextmanager
-def atomic_output(path: str | Path | None) -> Iterator[IO[str]]:
+def atomic_output(path: str | Path | None, mode: int | None = None) -> Iterator[IO[str]]:
     """A text stream that replaces ``path`` only when the block ends without error.
 
     The data goes to a temporary file beside ``path`` and is renamed over it at the end,
     so an interrupt or crash never leaves a half-written file where a good one was.
-    ``None`` or ``-`` writes to standard output.
+    ``None`` or ``-`` writes to standard output. ``mode`` (e.g. ``0o600`` for a file of
+    health answers) is set on the temporary file before anything is written to it, so the
+    data is never readable by others, not even for a moment.
     """
     if path is None or str(path) == "-":
         yield sys.stdout
@@ -190,6 +192,8 @@ def atomic_output(path: str | Path | None) -> Iterator[IO[str]]:
     )
     try:
         with handle:
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

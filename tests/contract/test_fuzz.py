@@ -338,7 +338,6 @@ def mutate_session(rng: random.Random, base: dict[str, Any], case_text: bytes) -
     return rng.choice(whole)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: --resume exits 3 on wrong types, huge numbers, deep nesting")
 def test_fuzz_resume_corrupted_sessions(tmp_path: Path) -> None:
     """--resume of corrupted sessions: exit 0 or 1 (never 3), the file named, a refused file left as it was."""
     print(f"fuzz seed {SEED}, scale {SCALE}")

@@ -171,8 +171,8 @@ def _sealed_at(state: WebState, when: float) -> str:
 @pytest.mark.parametrize("cookie", ["expired", "damaged", "other rules", "other key", "changed answer"])
 def test_a_cookie_that_cannot_be_trusted_is_refused_and_replaced(web_server: Server, cookie: str) -> None:
     """Expired (2 h), damaged, sealed under other rules or another key, or changed: refused, nothing of it used."""
-    state = WebState(started=True, case_id="interview-x", interview=InterviewState(
-        answers={"region": "lumbar", "age": 40}, history=["region", "age"]))
+    state = WebState(started=True, interview=InterviewState(
+        answers={"region": "lumbar", "age": 40}, history=["region", "age"], case_id="interview-x"))
     value = {
         "expired": lambda: _sealed_at(state, time.time() - 2 * 60 * 60 - 5),
         "damaged": lambda: SEALER.seal(state)[:-8] + "AAAAAAAA",

@@ -83,11 +83,11 @@ def test_the_result_page_names_no_internals(assessed: list[tuple[str, Assessment
 def test_the_question_page_is_escaped(tmp_path: Path) -> None:
     """Text reaches the page escaped: a posted value with markup is shown as text, never as markup."""
     from triage.interview.questionnaire import load_questionnaire
-    from triage.service.web.flow import Asking
+    from triage.interview.runner import Prompt
 
     questionnaire = load_questionnaire()
-    question = questionnaire.question("age")
-    asking = Asking(question, questionnaire.section_of["age"], 2, 30, False, None, True)
+    asking = Prompt(questionnaire.question("age"), questionnaire.section_of["age"], section_starts=False, number=2,
+                    remaining=30, has_default=False)
     page = pages.question_page(asking, csrf="0", title="t", posted='"><script>alert(1)</script>',
                                problem="Enter a whole number")
     assert "<script>" not in page and "&lt;script&gt;" in page and 'value="&#34;&gt;&lt;script' in page

@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..engines import EngineName
 from ..files import atomic_output
 from .inputs import CASE_FILE_SUFFIXES, records_of_file
 from .outputs import LineWriter, format_for
@@ -41,7 +42,7 @@ class _Progress:
 def run_score(
     files: list[Path], output: str | None, output_format: str | None,
     workers: int | None, max_errors: int | None, evaluate: bool, dask_address: str | None,
-    quiet: bool, rules_dir: str | None,
+    quiet: bool, rules_dir: str | None, engine: EngineName = "durable",
 ) -> bool:
     """Score every case of the input files (``inputs.expand``) into ``output``; returns whether some case failed."""
     fmt = format_for(output, output_format)
@@ -49,9 +50,9 @@ def run_score(
     if dask_address:
         from .dask import score_with_dask
 
-        scored_stream = score_with_dask(list(records), dask_address, rules_dir)
+        scored_stream = score_with_dask(list(records), dask_address, rules_dir, engine)
     else:
-        scored_stream = score_records(records, rules_dir, workers or default_workers())
+        scored_stream = score_records(records, rules_dir, workers or default_workers(), engine=engine)
     single_files = all(f.suffix.lower() in CASE_FILE_SUFFIXES for f in files)
     summary, stopped = Summary(), False
     start = time.perf_counter()

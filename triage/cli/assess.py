@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from .common import RULES_OPTION, VIEW_OPTION, View, run_command
+from .common import ENGINE_OPTION, RULES_OPTION, VIEW_OPTION, View, run_command
+
+if TYPE_CHECKING:
+    from ..engines import EngineName
 
 
 @click.command()
@@ -14,7 +19,8 @@ from .common import RULES_OPTION, VIEW_OPTION, View, run_command
               "GuidanceResponse.")
 @VIEW_OPTION
 @RULES_OPTION
-def assess(case_file: str, output_format: str, view: View, rules_dir: str | None) -> None:
+@ENGINE_OPTION
+def assess(case_file: str, output_format: str, view: View, rules_dir: str | None, engine: EngineName) -> None:
     """Assess one case file (JSON or YAML; - reads standard input) or FHIR QuestionnaireResponse (JSON)."""
 
     def action() -> None:
@@ -25,7 +31,7 @@ def assess(case_file: str, output_format: str, view: View, rules_dir: str | None
 
         rulebase = load_rulebase(rules_dir)
         case, response = load_case_or_response(case_file)  # or a FHIR QuestionnaireResponse, by its resourceType
-        assessment = Assessor(rulebase).assess(case)
+        assessment = Assessor(rulebase, engine).assess(case)
         if output_format == "json":
             click.echo(assessment.model_dump_json(indent=2))
         elif output_format == "fhir":

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from ..errors import TriageError
+
+if TYPE_CHECKING:  # the command line imports only what a command needs, when it runs (triage --help: click)
+    from pathlib import Path
 
 
 def expand_inputs(inputs: tuple[str, ...]) -> list[Path]:
@@ -36,6 +38,11 @@ View = Literal["person", "clinician"]
 VIEW_OPTION = click.option(
     "--for", "view", type=click.Choice(["person", "clinician"]), default="person", show_default=True,
     help="person: plain words; clinician: adds criterion and rule ids, field names and full sources.",
+)
+
+ENGINE_OPTION = click.option(
+    "--engine", type=click.Choice(["durable", "python"]), default="durable", show_default=True,
+    help="Rule engine: durable_rules, or the rule base compiled to Python (same results, faster).",
 )
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from .common import RULES_OPTION, expand_inputs, run_command
+if TYPE_CHECKING:
+    from ..engines import EngineName
+
+from .common import ENGINE_OPTION, RULES_OPTION, expand_inputs, run_command
 
 
 @click.command()
@@ -20,8 +23,9 @@ from .common import RULES_OPTION, expand_inputs, run_command
 @click.option("--fail-under", type=click.FloatRange(0, 100), default=None, metavar="PERCENT",
               help="Exit 1 when fewer than PERCENT of the rules fired, naming those never fired.")
 @RULES_OPTION
+@ENGINE_OPTION
 def coverage(cases: tuple[str, ...], as_json: bool, junit_file: str | None, cobertura_file: str | None,
-             fail_under: float | None, rules_dir: str | None) -> None:
+             fail_under: float | None, rules_dir: str | None, engine: EngineName) -> None:
     """Score cases (anything triage score reads) and report the rules, conditions, levels and findings they reach.
 
     Exit 0 when done, 1 when rule coverage is under --fail-under or some case could not be scored.
@@ -29,11 +33,13 @@ def coverage(cases: tuple[str, ...], as_json: bool, junit_file: str | None, cobe
     expand_inputs(cases)
 
     def action() -> None:
+        import json
+
         from ..coverage.measure import measure
         from ..coverage.report import render_cobertura, render_json, render_junit, render_text
         from ..files import atomic_output
 
-        report = measure(cases, rules_dir)
+        report = measure(cases, rules_dir, engine)
         if as_json:
             click.echo(json.dumps(render_json(report), indent=2, ensure_ascii=False))
         else:

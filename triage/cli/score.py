@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from .common import RULES_OPTION, expand_inputs, run_command
+if TYPE_CHECKING:
+    from ..engines import EngineName
+
+from .common import ENGINE_OPTION, RULES_OPTION, expand_inputs, run_command
 
 
 @click.command()
@@ -26,9 +30,10 @@ from .common import RULES_OPTION, expand_inputs, run_command
               help="Score on a dask.distributed cluster (pip install 'triage[dask]').")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @RULES_OPTION
+@ENGINE_OPTION
 def score(inputs: tuple[str, ...], output: str | None, output_format: str | None, workers: int | None,
           max_errors: int | None, fail_fast: bool, evaluate: bool, dask_address: str | None, quiet: bool,
-          rules_dir: str | None) -> None:
+          rules_dir: str | None, engine: EngineName) -> None:
     """Score many cases: case files, folders of them, JSON Lines and CSV, mixed.
 
     Writes one line per case, in input order: the assessment JSON (JSON Lines) or a
@@ -46,7 +51,7 @@ def score(inputs: tuple[str, ...], output: str | None, output_format: str | None
         failed = run_score(
             files, output=output, output_format=output_format, workers=workers,
             max_errors=1 if fail_fast else max_errors, evaluate=evaluate, dask_address=dask_address,
-            quiet=quiet, rules_dir=rules_dir,
+            quiet=quiet, rules_dir=rules_dir, engine=engine,
         )
         if failed:
             sys.exit(1)

@@ -30,6 +30,7 @@ import json
 from typing import Any
 
 import durable_rules_engine as _core  # durable_rules' C core (package durable-rules)
+import orjson
 
 from ..errors import EngineError, RuleBaseError
 from ..language.conditions import AllOf, AnyOf, FieldTest, FindingTest, Node, NotOf, findings_read, fold
@@ -232,7 +233,8 @@ class DurableEngine:
     def chain(self, answers: dict[str, Any]) -> ChainResult:
         """Run the rules over one case's known answers in a fresh session, deleted afterwards."""
         sid = str(next(self._sid))
-        fact = {name: value for name, value in answers.items() if name in self._answer_fields}
+        fields = self._answer_fields
+        fact = {name: value for name, value in answers.items() if name in fields}
         fact.update(t="case", sid=sid)
         handle = self._handle
         if handle is None:
@@ -242,7 +244,7 @@ class DurableEngine:
         findings: set[str] = set()
         state = None
         try:
-            encoded = json.dumps(fact)
+            encoded = orjson.dumps(fact).decode()
             state = self._checked(_core.assert_fact(handle, encoded), "the case")
             started = _core.start_action_for_state(handle, state)
             activation = started[1] if started else None
@@ -256,7 +258,7 @@ class DurableEngine:
                     if finding and finding not in findings:  # asserting a fact twice is an error
                         findings.add(finding)
                         if finding in self._consumed:  # a fact no rule reads is an error
-                            derived = json.dumps({"t": "finding", "name": finding, "sid": sid})
+                            derived = f'{{"t":"finding","name":"{finding}","sid":"{sid}"}}'  # a finding is a name
                             self._checked(_core.assert_fact(handle, derived), f"finding {finding}")
                 activation = _core.complete_and_start_action(handle, state)
         except BaseException as exc:

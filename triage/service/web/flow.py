@@ -5,8 +5,9 @@ loop the terminal and ``--answers`` run) on the interview state from the cookie,
 answer source that gives the one reply the person posted, for the question that page
 showed, and then stops the loop at the next question it would ask. So which question comes
 next, what Back does, which answers a changed answer drops and when the interview stops
-early are the runner's decisions, made by the same code as at a terminal. The loop's
-assessment runs on the engine thread: call ``advance`` through ``EngineThread.run``.
+early (``runner.should_stop``) are the runner's decisions, made by the same code as at a
+terminal. The loop's assessment runs on the engine thread: call ``advance`` through
+``EngineThread.run``.
 """
 
 from __future__ import annotations
@@ -16,23 +17,9 @@ from typing import Any
 
 from triage.assess.assessor import Assessor
 from triage.interview.logic import Logic
-from triage.interview.questionnaire import Question, Section
-from triage.interview.runner import BACK, InterviewResult, InterviewState, run_interview
+from triage.interview.runner import BACK, InterviewResult, InterviewState, Prompt, run_interview
 
-__all__ = ["BACK", "Asking", "Finished", "Step", "advance"]
-
-
-@dataclass(frozen=True)
-class Asking:
-    """The interview waits for an answer to ``question``; what its page shows around it."""
-
-    question: Question
-    section: Section
-    number: int  # this question's number (answered so far + 1)
-    remaining: int  # questions still to come after it, as the answers stand
-    has_default: bool  # it was answered before and stepped back over: show that answer chosen
-    default: Any  # that earlier answer (None: "not sure")
-    can_go_back: bool  # there is an earlier answer to go back to
+__all__ = ["BACK", "Finished", "Prompt", "Step", "advance"]
 
 
 @dataclass(frozen=True)
@@ -44,54 +31,47 @@ class Finished:
 
 @dataclass(frozen=True)
 class Step:
-    """Where the interview is after a request, and whether the reply posted was taken."""
+    """Where the interview is after a request (the question it asks, or its end), and whether the reply was taken."""
 
-    now: Asking | Finished
+    now: Prompt | Finished
     taken: bool
 
 
 class _Waiting(Exception):
     """Raised out of the runner's loop when it asks a question this request has no reply for."""
 
-    def __init__(self, asking: Asking):
-        super().__init__(asking.question.id)
-        self.asking = asking
+    def __init__(self, prompt: Prompt):
+        super().__init__(prompt.question.id)
+        self.prompt = prompt
 
 
 class _OneReply:
     """The answer source of one request: the posted reply to the question on the page, then no more."""
 
-    def __init__(self, logic: Logic, state: InterviewState, question_id: str | None, reply: Any):
-        self._logic = logic
-        self._state = state
+    def __init__(self, question_id: str | None, reply: Any):
         self._question_id = question_id
         self._reply = reply
         self.taken = False
 
-    def ask(self, question: Question, section_title: str, progress: tuple[int, int], default: Any) -> Any:
+    def ask(self, prompt: Prompt) -> Any:
         """The reply, if it was posted for this question and not yet given; else the loop stops here."""
-        if not self.taken and question.id == self._question_id:
+        if not self.taken and prompt.question.id == self._question_id:
             self.taken = True
             return self._reply
-        answered, total = progress
-        raise _Waiting(Asking(
-            question=question, section=self._logic.questionnaire.section_of[question.id], number=answered + 1,
-            remaining=max(total - answered - 1, 0), has_default=question.id in self._state.defaults,
-            default=default, can_go_back=bool(self._state.history),
-        ))
+        raise _Waiting(prompt)
 
 
-def advance(logic: Logic, assessor: Assessor, state: InterviewState, case_id: str | None,
-            question_id: str | None = None, reply: Any = None) -> Step:
+def advance(logic: Logic, assessor: Assessor, state: InterviewState, question_id: str | None = None,
+            reply: Any = None) -> Step:
     """Give ``reply`` (an answer, ``None`` for not sure, or ``BACK``) to ``question_id`` if the interview is asking
     it, and run the interview on to the next question or the end. ``state`` is updated in place.
 
     Without a reply (``question_id`` None) it only finds where the interview is. Runs the
     engine: call it on the engine thread.
     """
-    source = _OneReply(logic, state, question_id, reply)
+    source = _OneReply(question_id, reply)
     try:
-        result = run_interview(logic, assessor, source, state, case_id=case_id)
+        result = run_interview(logic, assessor, source, state)
     except _Waiting as waiting:
-        return Step(waiting.asking, source.taken)
+        return Step(waiting.prompt, source.taken)
     return Step(Finished(result), source.taken)

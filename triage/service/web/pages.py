@@ -22,12 +22,13 @@ from triage.assess.render import (
     WHY,
     person_view,
 )
-from triage.interview.questionnaire import Question
-from triage.interview.runner import InterviewResult
-from triage.interview.sessions import check_answer
+from triage.interview.questionnaire import Question, Questionnaire
+from triage.interview.runner import InterviewResult, Prompt
+from triage.interview.sessions import answer_problems
+from triage.interview.terminal import progress_text
 from triage.models import Urgency
 
-from .flow import BACK, Asking
+from .flow import BACK
 
 _ENVIRONMENT = Environment(
     loader=PackageLoader("triage.service.web", "templates"), autoescape=select_autoescape(["html"]),
@@ -69,13 +70,6 @@ def options(question: Question, chosen: str | None) -> list[Option]:
     return [Option(f"{question.id}-{value or 'not-sure'}", value, label, chosen == value) for value, label in offered]
 
 
-def progress_text(asking: Asking) -> str:
-    """The question's number and how many are still to come, as the answers stand ("about": they can change)."""
-    if asking.remaining == 0:
-        return f"Question {asking.number}: the last one, as things stand"
-    return f"Question {asking.number}: about {asking.remaining} more to go"
-
-
 def number_hint(question: Question) -> str:
     """What a number field takes."""
     return f"A whole number from {question.minimum} to {question.maximum}. Not sure? Leave the box empty."
@@ -85,7 +79,7 @@ class Problem(ValueError):
     """A posted answer that cannot be taken, in words for the person."""
 
 
-def read_reply(question: Question, form: dict[str, str]) -> Any:
+def read_reply(questionnaire: Questionnaire, question: Question, form: dict[str, str]) -> Any:
     """The reply a posted question form gives: an answer, ``None`` for not sure, or ``BACK``.
 
     Raises ``Problem`` when no answer was chosen or the number is not one the question takes.
@@ -110,14 +104,15 @@ def read_reply(question: Question, form: dict[str, str]) -> Any:
         if not question.minimum <= value <= question.maximum:
             raise Problem(f"Enter a number from {question.minimum} to {question.maximum}, or leave the box empty "
                           "if you are not sure.")
-    if check_answer(question, value) is not None:
+    if answer_problems({question.id: value}, questionnaire, "answer"):
         raise Problem("Choose one of the answers. If you do not know, choose Not sure.")
     return value
 
 
-def question_page(asking: Asking, *, csrf: str, title: str, posted: str | None = None, problem: str | None = None,
+def question_page(asking: Prompt, *, csrf: str, title: str, posted: str | None = None, problem: str | None = None,
                   notice: str | None = None) -> str:
-    """The page of one question; ``posted`` is what the person sent (shown again with ``problem``)."""
+    """The page of one question as the runner puts it; ``posted`` is what the person sent (shown again with
+    ``problem``)."""
     question = asking.question
     if posted is None and asking.has_default:
         posted = form_value(asking.default)
@@ -128,7 +123,7 @@ def question_page(asking: Asking, *, csrf: str, title: str, posted: str | None =
         number_value=(posted or "") if question.type == "number" else "", number_hint=number_hint(question),
         earlier_not_sure=question.type == "number" and asking.has_default and asking.default is None
         and problem is None,
-        problem=problem, first_control=first_control, notice=notice,
+        problem=problem, first_control=first_control, notice=notice or asking.notice,
     )
 
 

@@ -24,7 +24,7 @@ from triage.interview.runner import InterviewResult
 from ..bodies import ClientError, read_body
 from ..state import ServiceState
 from . import pages
-from .flow import Asking, Finished, Step, advance
+from .flow import Finished, Prompt, Step, advance
 from .seal import COOKIE, Refused, Sealer, WebState, key_from_environment
 
 router = APIRouter(include_in_schema=False)
@@ -70,8 +70,7 @@ class WebInterview:
     async def step(self, state: WebState, question_id: str | None = None, reply: Any = None) -> Step:
         """Run the interview on the engine thread to where it now waits, giving it the reply if it asks for it."""
         engine = self.service.engine
-        return await engine.run(advance, self.service.logic, engine.assessor, state.interview, state.case_id,
-                                question_id, reply)
+        return await engine.run(advance, self.service.logic, engine.assessor, state.interview, question_id, reply)
 
 
 def web(request: Request) -> WebInterview:
@@ -232,14 +231,14 @@ async def answer(request: Request) -> Response:
         state.notice = STALE
         return _redirect(interview, state, "/interview")
     try:
-        reply = pages.read_reply(questionnaire.question(question_id), form)
+        reply = pages.read_reply(questionnaire, questionnaire.question(question_id), form)
     except pages.Problem as problem:
         step = await interview.step(state)
-        if isinstance(step.now, Asking) and step.now.question.id == question_id:
+        if isinstance(step.now, Prompt) and step.now.question.id == question_id:
             html = pages.question_page(step.now, csrf=interview.sealer.csrf_token(state), title=interview.title,
                                        posted=form.get(question_id), problem=str(problem))
             return _page(interview, state, html, 422)
-        state.notice = STALE if isinstance(step.now, Asking) else None
+        state.notice = STALE if isinstance(step.now, Prompt) else None
         return _redirect(interview, state, "/interview")
     step = await interview.step(state, question_id, reply)
     if isinstance(step.now, Finished):
@@ -253,7 +252,7 @@ async def _finished(request: Request, interview: WebInterview) -> tuple[WebState
     if isinstance(ongoing, Response):
         return ongoing
     state, step = ongoing
-    if isinstance(step.now, Asking):
+    if isinstance(step.now, Prompt):
         return _redirect(interview, state, "/interview")
     return state, step.now.result
 

@@ -20,7 +20,6 @@ import hashlib
 import hmac
 import os
 import secrets
-from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -28,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 
 from triage.interview.questionnaire import Questionnaire
 from triage.interview.runner import InterviewState
-from triage.interview.sessions import check_answer
+from triage.interview.sessions import answer_problems, new_case_id
 
 #: The environment variable holding the Fernet key every worker process of one server shares.
 KEY_VARIABLE = "TRIAGE_WEB_KEY"
@@ -61,25 +60,18 @@ class Sealed(BaseModel):
 class WebState:
     """One browser's interview: the runner's ``InterviewState`` and what the web pages add to it."""
 
-    def __init__(self, nonce: str | None = None, started: bool = False, case_id: str | None = None,
-                 interview: InterviewState | None = None, notice: str | None = None):
+    def __init__(self, nonce: str | None = None, started: bool = False, interview: InterviewState | None = None,
+                 notice: str | None = None):
         self.nonce = nonce or secrets.token_hex(16)
         self.started = started
-        self.case_id = case_id
         self.interview = interview if interview is not None else InterviewState()
         self.notice = notice  # said once, on the next page (e.g. that a form was out of date)
 
     def start(self) -> None:
         """Begin a new interview: every earlier answer forgotten, a new case id (the nonce is kept)."""
         self.started = True
-        self.case_id = new_case_id()
-        self.interview = InterviewState()
+        self.interview = InterviewState(case_id=new_case_id())
         self.notice = None
-
-
-def new_case_id() -> str:
-    """The id of a new interview's case: when it started, and four random hex digits."""
-    return f"interview-{datetime.now(UTC).strftime('%Y%m%d-%H%M')}-{secrets.token_hex(2)}"
 
 
 def new_key() -> str:
@@ -120,7 +112,7 @@ class Sealer:
         position = self._questionnaire.index
         interview = state.interview
         sealed = Sealed(
-            nonce=state.nonce, version=self._version, started=state.started, case_id=state.case_id,
+            nonce=state.nonce, version=self._version, started=state.started, case_id=interview.case_id,
             answers=[(position[k], v) for k, v in interview.answers.items()],
             history=[position[k] for k in interview.history],
             defaults=[(position[k], v) for k, v in interview.defaults.items()], notice=state.notice,
@@ -142,11 +134,11 @@ class Sealer:
             history = [self._ids[n] for n in sealed.history]
         except IndexError as exc:
             raise Refused("damaged") from exc
-        for key, answer in (*answers.items(), *defaults.items()):
-            if check_answer(self._questionnaire.question(key), answer) is not None:
-                raise Refused("damaged")
-        return WebState(sealed.nonce, sealed.started, sealed.case_id,
-                        InterviewState(answers=answers, history=history, defaults=defaults), sealed.notice)
+        if answer_problems(answers, self._questionnaire, "answer") or \
+                answer_problems(defaults, self._questionnaire, "answer"):
+            raise Refused("damaged")
+        interview = InterviewState(answers=answers, history=history, defaults=defaults, case_id=sealed.case_id)
+        return WebState(sealed.nonce, sealed.started, interview, sealed.notice)
 
     def _named(self, pairs: list[tuple[int, Any]]) -> dict[str, Any]:
         if any(n < 0 for n, _ in pairs):
