@@ -36,3 +36,13 @@ def test_installed_package_finds_its_bundled_rules(tmp_path: Path) -> None:
                              capture_output=True, text=True)
     assert checked.returncode == 0 and "rule base OK" in checked.stdout
     assert (target / "triage" / "data" / "questionnaires" / "spine.yaml").is_file()
+    # The browser interview's templates and stylesheet are package data too, found from the installed package.
+    web = target / "triage" / "service" / "web"
+    assert {p.name for p in (web / "templates").glob("*.html")} >= {"base.html", "start.html", "question.html",
+                                                                   "result.html", "message.html"}
+    assert (web / "static" / "triage.css").is_file()
+    rendered = subprocess.run(
+        [sys.executable, "-c", "from triage.service.web import pages, routes; "
+         "print(pages.render('message.html', title='t', csrf='c', heading='Installed', paragraphs=['p']))"],
+        cwd=elsewhere, env=env, capture_output=True, text=True)
+    assert rendered.returncode == 0 and "<h1>Installed</h1>" in rendered.stdout, rendered.stderr

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..language.rulebook import RuleBaseMeta
@@ -43,6 +44,15 @@ _CHOICE_WORDS: dict[str, dict[str, str]] = {
     "conservative_care_response": {"improved": "they have improved", "no_change": "no change",
                                    "worse": "they have got worse"},
 }
+
+#: The headings of the person's view.
+WHY = "Why"
+WHAT_TO_DO = "What to do"
+GET_HELP = "When to get help at once"
+OPEN_QUESTIONS = "Questions not answered that could change this result"
+#: The first words a person reads when an interview ends in an emergency, then what to do.
+EMERGENCY_HEADLINE = "EMERGENCY: PLEASE ACT NOW"
+EMERGENCY_FIRST = "Do not wait to see if it gets better, and do not drive yourself."
 
 _SURGICAL = ("These answers meet a criterion for a consultation with a spinal surgeon; the doctor who sees you "
              "should arrange it.")
@@ -97,44 +107,104 @@ def render_text(assessment: Assessment, labels: Mapping[Urgency, str], width: in
 def emergency_banner(assessment: Assessment, width: int = WIDTH) -> str:
     """What to do, first and in a few words, when an interview ends in an emergency."""
     rule = "=" * width
-    lines = [rule, *wrap("EMERGENCY: PLEASE ACT NOW", width, "  "), ""]
+    lines = [rule, *wrap(EMERGENCY_HEADLINE, width, "  "), ""]
     lines += wrap(assessment.urgency_meaning, width, "  ")
-    lines += wrap("Do not wait to see if it gets better, and do not drive yourself. The reasons are below.",
-                  width, "  ")
+    lines += wrap(f"{EMERGENCY_FIRST} The reasons are below.", width, "  ")
     return "\n".join([*lines, rule, ""]) + "\n"
 
 
 # --- the person's view ---------------------------------------------------------------------------------
 
 
-def _person(a: Assessment, labels: Mapping[Urgency, str], width: int) -> str:
-    lines = [*wrap(f"Triage assessment{f' of {a.case_id}' if a.case_id else ''}", width, "  ", ""), ""]
-    lines += [*wrap(labels[a.urgency], width, "  "), *wrap(a.urgency_meaning, width, "  ")]
-    if a.surgical_consultation:
-        lines += wrap(_SURGICAL, width, "  ")
-    if not a.complete:
-        lines += wrap(_INCOMPLETE, width, "  ")
+@dataclass(frozen=True)
+class PersonReason:
+    """One reason as the person reads it: its number, its title and the answers behind it in plain words."""
+
+    number: int
+    title: str
+    answers: tuple[str, ...]  # "what was asked: answer", one per answer behind it
+    note: str | None = None  # said instead of the answers (when only unanswered questions stand behind it)
+
+
+@dataclass(frozen=True)
+class OpenGroup:
+    """Unanswered questions that could change the result, under what their answers could lead to."""
+
+    heading: str
+    questions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PersonView:
+    """The person's view of an assessment, part by part: the text view writes it, and so does the web page."""
+
+    title: str
+    level: str  # the level's label, in words (EMERGENCY, URGENT, ...)
+    meaning: str
+    notes: tuple[str, ...]  # the surgical consultation, and that it may be more urgent than shown
+    why: tuple[PersonReason, ...]
+    why_text: str | None  # said under "Why" when no reason sets the level (self-care)
+    also_heading: str | None
+    also: tuple[PersonReason, ...]
+    advice: tuple[str, ...]
+    safety_netting: tuple[str, ...]
+    open_questions: tuple[OpenGroup, ...]
+    footer: str
+
+
+def person_view(a: Assessment, labels: Mapping[Urgency, str]) -> PersonView:
+    """The person's view of an assessment: what ``render_text`` writes for ``view="person"``, as parts."""
+    notes = ([_SURGICAL] if a.surgical_consultation else []) + ([] if a.complete else [_INCOMPLETE])
     shown = person_reasons(a.reasons)
     setting = [r for r in shown if r.urgency == a.urgency]
     others = [r for r in shown if r.urgency != a.urgency]
-    if setting:
-        lines += ["", "Why"]
-        for number, reason in enumerate(setting, 1):
-            lines += _person_reason(reason, number, a, width)
-    elif a.urgency == Urgency.SELF_CARE:
-        lines += ["", "Why", *wrap("None of the warning signs we ask about applies to you.", width, "  ")]
+    why_text = "None of the warning signs we ask about applies to you." \
+        if not setting and a.urgency == Urgency.SELF_CARE else None
+    also_heading = None
     if others:
-        lines += ["", *wrap("Also found (less urgent on its own)" if len(others) == 1
-                            else "Also found (each less urgent on its own)", width, "")]
-        for number, reason in enumerate(others, len(setting) + 1):
-            lines += _person_reason(reason, number, a, width)
-    lines += ["", "What to do", *_items(a.advice, width)]
-    if a.safety_netting:
-        lines += ["", *wrap("When to get help at once", width, ""), *_items(a.safety_netting, width)]
-    lines += _unanswered(a, width, "person")
-    lines += ["", *wrap(f"triage gives decision support, not a diagnosis (rules {a.rules_version}, "
-                        f"{a.rules_hash[:12]}).", width, "")]
+        also_heading = ("Also found (less urgent on its own)" if len(others) == 1
+                        else "Also found (each less urgent on its own)")
+    return PersonView(
+        title=f"Triage assessment{f' of {a.case_id}' if a.case_id else ''}",
+        level=labels[a.urgency], meaning=a.urgency_meaning, notes=tuple(notes),
+        why=tuple(_person_reason(r, n, a) for n, r in enumerate(setting, 1)), why_text=why_text,
+        also_heading=also_heading,
+        also=tuple(_person_reason(r, n, a) for n, r in enumerate(others, len(setting) + 1)),
+        advice=tuple(a.advice), safety_netting=tuple(a.safety_netting),
+        open_questions=tuple(_open_groups(a, "person")),
+        footer=f"triage gives decision support, not a diagnosis (rules {a.rules_version}, {a.rules_hash[:12]}).",
+    )
+
+
+def _person(a: Assessment, labels: Mapping[Urgency, str], width: int) -> str:
+    view = person_view(a, labels)
+    lines = [*wrap(view.title, width, "  ", ""), ""]
+    lines += [*wrap(view.level, width, "  "), *wrap(view.meaning, width, "  ")]
+    for note in view.notes:
+        lines += wrap(note, width, "  ")
+    if view.why or view.why_text:
+        lines += ["", WHY]
+        lines += [line for reason in view.why for line in _reason_lines(reason, width)]
+        if view.why_text:
+            lines += wrap(view.why_text, width, "  ")
+    if view.also_heading:
+        lines += ["", *wrap(view.also_heading, width, "")]
+        lines += [line for reason in view.also for line in _reason_lines(reason, width)]
+    lines += ["", WHAT_TO_DO, *_items(list(view.advice), width)]
+    if view.safety_netting:
+        lines += ["", *wrap(GET_HELP, width, ""), *_items(list(view.safety_netting), width)]
+    lines += _open_lines(list(view.open_questions), width)
+    lines += ["", *wrap(view.footer, width, "")]
     return "\n".join(lines) + "\n"
+
+
+def _reason_lines(reason: PersonReason, width: int) -> list[str]:
+    lines = wrap(reason.title, width, "     ", f"  {reason.number}. ")
+    if reason.note:
+        return lines + wrap(reason.note, width, "       ")
+    for answer in reason.answers:
+        lines += wrap(answer, width, "         ", "       - ")
+    return lines
 
 
 def person_reasons(reasons: list[Reason]) -> list[Reason]:
@@ -157,15 +227,12 @@ def person_reasons(reasons: list[Reason]) -> list[Reason]:
     return kept
 
 
-def _person_reason(reason: Reason, number: int, a: Assessment, width: int) -> list[str]:
-    lines = wrap(reason.title, width, "     ", f"  {number}. ")
+def _person_reason(reason: Reason, number: int, a: Assessment) -> PersonReason:
     unanswered = set(a.unanswered)
     if reason.because and all(v is None and f in unanswered for f, v in reason.because.items()):
         # Only unanswered questions stand behind it (the 'soon' floor): they are listed at the end.
-        return lines + wrap("(the questions not answered are listed at the end)", width, "       ")
-    for field, value in reason.because.items():
-        lines += wrap(_because_words(reason, field, value), width, "         ", "       - ")
-    return lines
+        return PersonReason(number, reason.title, (), "(the questions not answered are listed at the end)")
+    return PersonReason(number, reason.title, tuple(_because_words(reason, f, v) for f, v in reason.because.items()))
 
 
 def _because_words(reason: Reason, field: str, value: Any, view: View = "person") -> str:
@@ -197,7 +264,7 @@ def _clinician(a: Assessment, labels: Mapping[Urgency, str], width: int, meta: R
     lines += ["", "Advice given", *_items(a.advice, width)]
     if a.safety_netting:
         lines += ["", "Safety-netting given", *_items(a.safety_netting, width)]
-    lines += _unanswered(a, width, "clinician")
+    lines += _open_lines(_open_groups(a, "clinician"), width)
     lines += ["", *wrap(f"Rules fired: {', '.join(a.fired_rules) or 'none'}.", width, "")]
     lines += _sources_cited(a, width, meta)
     lines += ["", *wrap(f"Rules {a.rules_version}, sha256 {a.rules_hash}.", width, "")]
@@ -255,19 +322,25 @@ _COULD = {
 }
 
 
-def _unanswered(a: Assessment, width: int, view: View) -> list[str]:
+def _open_groups(a: Assessment, view: View) -> list[OpenGroup]:
     """The questions not answered that could change the result, most serious first, under what each could lead to."""
-    if not a.open_questions:
-        return []
-    lines = ["", *wrap("Questions not answered that could change this result", width, "")]
-    heading = None
+    groups: list[tuple[str, list[str]]] = []
     for question in a.open_questions:
         could = _COULD.get(question.could_reach) if question.could_reach > a.urgency else None
         could = could or "Needed to be sure of this result:"
-        if could != heading:
-            lines += wrap(could, width, "  ")
-            heading = could
+        if not groups or groups[-1][0] != could:
+            groups.append((could, []))
         field = question.field
-        item = question_words(field) if view == "person" else f"{field}: {question_words(field)}"
-        lines += wrap(item, width, "      ", "    - ")
+        groups[-1][1].append(question_words(field) if view == "person" else f"{field}: {question_words(field)}")
+    return [OpenGroup(heading, tuple(questions)) for heading, questions in groups]
+
+
+def _open_lines(groups: list[OpenGroup], width: int) -> list[str]:
+    if not groups:
+        return []
+    lines = ["", *wrap(OPEN_QUESTIONS, width, "")]
+    for group in groups:
+        lines += wrap(group.heading, width, "  ")
+        for item in group.questions:
+            lines += wrap(item, width, "      ", "    - ")
     return lines

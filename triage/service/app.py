@@ -4,10 +4,9 @@
 process, which builds its own engine thread (``engine_thread.py``) when the app starts.
 
 Routes: ``/health`` and ``/v1`` (``api.py``), ``/fhir`` (``fhir_api.py``), ``/cds-services``
-(``cds_hooks.py``), the OpenAPI page at ``/docs``. ``/`` is left free for the browser
-interview (issue 14): its router can use ``service(request)`` (``state.py``) for the
-questionnaire and ``await service(request).engine.run(fn, ...)`` for anything that
-assesses, so that the engine stays on its own thread.
+(``cds_hooks.py``), the OpenAPI page at ``/docs``, and the browser interview at ``/``
+(``web/routes.py``), which runs the interview on the engine thread like every other
+assessment.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from .access_log import AccessLog
 from .bodies import ClientError, error_response
 from .config import ServiceConfig
 from .state import ServiceState
+from .web import routes as web
 
 
 def create_app(config: ServiceConfig) -> FastAPI:
@@ -36,6 +36,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = await ServiceState.start(config)
         app.state.service = state
+        app.state.web = web.WebInterview.start(state)
         try:
             yield
         finally:
@@ -49,6 +50,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
     app.include_router(api.router)
     app.include_router(fhir_api.router)
     app.include_router(cds_hooks.router)
+    app.include_router(web.router)
 
     @app.exception_handler(ClientError)
     async def client_error(request: Request, exc: ClientError) -> JSONResponse:

@@ -6,6 +6,7 @@ Thin: settings in, ``uvicorn.run`` out. The web framework is imported only when 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from typing import Optional
@@ -68,6 +69,7 @@ def serve(host: str, port: int, rules_dir: Optional[str], workers: int, max_body
 
         from .access_log import log_config
         from .auth import JwtVerifier, read_key_file
+        from .web.seal import KEY_VARIABLE, check_key, new_key
 
         load_rulebase(rules_dir)  # a broken rule base fails here, with its problems, before anything listens
         for source in jwks:  # and so does a JWK Set file that cannot be used
@@ -76,6 +78,11 @@ def serve(host: str, port: int, rules_dir: Optional[str], workers: int, max_body
                     read_key_file(source)
                 except ValueError as exc:
                     raise InputError(f"--jwks {source}: cannot be used", [str(exc)]) from None
+        key = os.environ.get(KEY_VARIABLE)
+        if key and (reason := check_key(key)):
+            raise InputError(f"{KEY_VARIABLE}: cannot be used", [reason])
+        if not key:  # every worker process seals and opens the browser interview's cookies with this one key
+            os.environ[KEY_VARIABLE] = new_key()
         config.to_environment()
         # uvicorn re-raises SIGTERM after its graceful shutdown: end with exit status 0 rather than die by it.
         signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(0))
