@@ -158,11 +158,12 @@ def test_dask_local_cluster_gives_identical_results(corpus: Path) -> None:
 
 
 def test_exit_codes_and_fail_fast(corpus: Path, tmp_path: Path) -> None:
-    """0 when every case scored, 1 when some could not, 2 for usage; --fail-fast stops at the first error."""
+    """0 when every case scored; 1 when some could not or an input is missing or of no case kind; 2 for usage."""
     assert score_cli(str(corpus / GOOD_FILES[0]), "-o", str(tmp_path / "a.jsonl"), "--workers", "1")[0] == 0
-    assert score_cli(str(tmp_path / "missing-folder"))[0] == 2
+    assert score_cli(str(tmp_path / "missing-folder"))[0] == 1
     (tmp_path / "notes.txt").write_text("hello")
-    assert score_cli(str(tmp_path / "notes.txt"))[0] == 2
+    assert score_cli(str(tmp_path / "notes.txt"))[0] == 1
+    assert score_cli(str(corpus), "--workers", "0")[0] == 2
     out = tmp_path / "ff.jsonl"
     code, output = score_cli(str(corpus), "-o", str(out), "--workers", "1", "--fail-fast")
     assert code == 1 and "stopped after 1 case(s) could not be scored (3 written)" in output

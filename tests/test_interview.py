@@ -149,7 +149,7 @@ def test_scripted_interview_matches_assess_of_the_saved_case(tmp_path: Path) -> 
     assessed = json.loads(runner.invoke(cli, ["assess", str(case), "--format", "json"]).output)
     assert interview["urgency"] == "emergency" and interview["questions_asked"] == 30  # E5 at recent_infection
     assert {k: v for k, v in interview.items() if k not in ("questions_asked", "stopped_early", "case_id")} == \
-        {k: v for k, v in assessed.items() if k != "case_id"}
+        {k: v for k, v in assessed.items() if k not in ("case_id", "rules_path")}  # the interview's JSON has no path yet
 
 
 def test_scripted_answers_are_checked(tmp_path: Path) -> None:

@@ -53,3 +53,21 @@ class EngineError(TriageError):
     """The rule engine failed while assessing a case (a bug, never the user's input)."""
 
     exit_code = 3
+
+
+class OutputError(TriageError):
+    """An output file cannot be written: its folder is missing or read-only, it is a folder, or it is in use."""
+
+
+class FileInUse(OutputError):
+    """Another triage process is writing the same file (it holds the file's lock)."""
+
+
+class MissingExtra(TriageError):
+    """An optional part of triage is needed but not installed (the message gives the install command)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """The process was asked to stop by SIGTERM: cleaned up like Ctrl-C, reported with exit 143."""
+
+    exit_code = 143

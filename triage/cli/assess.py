@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import RULES_OPTION, VIEW_OPTION, View, run_command
+from .common import RULES_OPTION, VIEW_OPTION, View, run_command, shown
 
 
 @click.command()
@@ -26,9 +26,20 @@ def assess(case_file: str, output_format: str, view: View, rules_dir: str | None
         case = load_case(case_file)
         assessment = Assessor(rulebase).assess(case)
         if output_format == "json":
-            click.echo(assessment.model_dump_json(indent=2))
+            import json
+
+            from ..batch.outputs import json_safe
+
+            data = {}  # the assessment JSON, and after its rules hash the folder the rules came from
+            for key, value in assessment.model_dump(mode="json").items():
+                data[key] = value
+                if key == "rules_hash":
+                    data["rules_path"] = rulebase.location
+            click.echo(json_safe(json.dumps(data, indent=2, ensure_ascii=False)))
         else:
-            click.echo(render_text(assessment, rulebase.labels, view=view, meta=rulebase.meta), nl=False)
+            text = render_text(assessment, rulebase.labels, view=view, meta=rulebase.meta)
+            click.echo(shown(text), nl=False)
+            click.echo(f"Rule base: {shown(rulebase.location)} (sha256 {rulebase.content_hash[:12]})")
 
     run_command(action)
 
@@ -62,6 +73,7 @@ def check(rules_dir: str | None, questionnaire_file: str | None) -> None:
             f"rule base OK: {len(rulebase.rules)} rules in {len(files)} files, "
             f"{len(rulebase.meta.criteria)} criteria, version {rulebase.version}, sha256 {rulebase.content_hash[:12]}"
         )
+        click.echo(f"rule base: {shown(rulebase.location)}")
         click.echo(f"questionnaire OK: {len(questionnaire.questions)} questions in {len(questionnaire.sections)} "
                    f"sections, version {questionnaire.version}, every field the rules read is asked")
         for issue in verified.warnings:
