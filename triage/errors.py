@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class TriageError(Exception):
     """Base class of every error triage reports to a user."""
@@ -24,6 +26,9 @@ class InputError(TriageError):
         """The summary followed by one indented line per problem."""
         return "\n".join([self.summary, *(f"  - {p}" for p in self.problems)])
 
+    def __reduce__(self) -> tuple[Any, ...]:  # raised in a worker process, raised again in the main one
+        return type(self), (self.summary, self.problems)
+
 
 class CaseError(InputError):
     """A case file is malformed or holds answers outside the case format.
@@ -35,6 +40,9 @@ class CaseError(InputError):
     def __init__(self, summary: str, problems: list[str], case_id: str | None = None):
         self.case_id = case_id
         super().__init__(summary, problems)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.summary, self.problems, self.case_id)
 
 
 class RuleBaseError(InputError):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import pickle
 import queue
 import signal
 import sys
@@ -51,12 +52,33 @@ def _worker(jobs: Connection, results: Connection, initializer: Callable[..., An
         inbox.put(None)
 
     threading.Thread(target=receive, daemon=True).start()
-    initializer(*initargs)
+    try:
+        initializer(*initargs)
+    except Exception as exc:  # noqa: BLE001 - told to the main process, which raises it there
+        failure: _Failure | None = _Failure(exc)
+    else:
+        failure = None
     while (job := inbox.get()) is not None:
         try:
-            results.send(work(job))
+            if failure is None:
+                try:
+                    answer = work(job)
+                except Exception as exc:  # noqa: BLE001 - as above
+                    answer = _Failure(exc)
+            results.send(failure or answer)
         except (BrokenPipeError, EOFError, OSError):  # the main process stopped reading: it is leaving
             return
+
+
+class _Failure:
+    """An exception raised in a worker, carried to the main process and raised there (no worker traceback)."""
+
+    def __init__(self, exc: Exception):
+        try:
+            pickle.loads(pickle.dumps(exc))  # noqa: S301 - our own bytes, just made
+        except Exception:  # noqa: BLE001 - an exception that cannot travel is told by its words
+            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+        self.exc = exc
 
 
 class WorkerDied(RuntimeError):
@@ -108,6 +130,8 @@ class OrderedPool:
                 raise WorkerDied(f"worker process {worker + 1} of {count} stopped without answering "
                                  f"(exit code {code})") from None
             received += 1
+            if isinstance(result, _Failure):
+                raise result.exc
             job = next(pending, None)
             if job is not None:
                 self._jobs[sent % count].send(job)

@@ -41,6 +41,7 @@ def score(inputs: tuple[str, ...], output: str | None, output_format: str | None
 
     def action() -> None:
         from ..batch.run import run_score
+        from ..batch.scoring import process_assessor
         from ..files import output_lock
         from ..language.loading import load_rulebase
 
@@ -53,6 +54,7 @@ def score(inputs: tuple[str, ...], output: str | None, output_format: str | None
 
                 check_scheduler(dask_address)
             rulebase = load_rulebase(rules_dir)
+            process_assessor(rules_dir)  # the engine accepts the rules here, not in each worker
             summary = run_score(
                 files, output=output, output_format=output_format, workers=workers,
                 max_errors=1 if fail_fast else max_errors, evaluate=evaluate or fail_on_under_triage,
