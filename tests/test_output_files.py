@@ -23,9 +23,14 @@ def test_a_file_is_replaced_only_when_the_block_ends_well(tmp_path: Path) -> Non
     """An error inside the block leaves the old file, and no temporary or lock file beside it."""
     target = tmp_path / "out.txt"
     target.write_text("old\n")
-    with pytest.raises(KeyboardInterrupt), atomic_output(target) as stream:
-        stream.write("half")
-        raise KeyboardInterrupt
+
+    def interrupted() -> None:
+        with atomic_output(target) as stream:
+            stream.write("half")
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted()
     assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["out.txt"]
     with atomic_output(target) as stream:
         stream.write("new\n")

@@ -2,7 +2,8 @@
 
 A triage CSV has a header row of field names and one case per line; a cell never holds a
 line break. So each line is decoded and parsed on its own: a byte that is not UTF-8, an
-unbalanced quote or a wrong number of cells makes that row an error naming its row, and
+unbalanced quote (an odd number of ``"`` on the line: a quoted cell opened, or closed, on
+another line) or a wrong number of cells makes that row an error naming its row, and
 reading goes on at the next line (a quote left open never swallows the rows after it).
 A header naming a column twice makes every row an error naming the column, as JSON and
 YAML refuse a key given twice.
@@ -87,6 +88,8 @@ def csv_records(handle: IO[bytes], source: str, stem: str) -> Iterator[Record]:
                                                   "(a case's row is far shorter)", size=record_size)
             continue
         try:
+            if raw.count(b'"') % 2:  # a quoted cell opened or closed on another line (a cell holds one line)
+                raise csv.Error("unexpected end of data")
             row = _cells(decode(raw))
         except (SyntaxProblem, csv.Error) as exc:
             yield Record(where, default_id, error=_reason(exc), size=record_size)
@@ -106,7 +109,8 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, SyntaxProblem):
         return text
     if "end of data" in text:
-        return 'not valid CSV: an unbalanced quote (") in this row: a quoted cell ends on its own line'
+        return ('not valid CSV: an unbalanced quote (") in this row: a quoted cell opens and closes on one line '
+                "(a cell cannot hold a line break)")
     if "expected after" in text:
         return 'not valid CSV: a quote (") inside a quoted cell must be written twice ("")'
     if "new-line" in text:

@@ -77,7 +77,7 @@ def check(rules_dir: str | None, questionnaire_file: str | None) -> None:
         click.echo(f"questionnaire OK: {len(questionnaire.questions)} questions in {len(questionnaire.sections)} "
                    f"sections, version {questionnaire.version}, every field the rules read is asked")
         for issue in verified.warnings:
-            click.echo(f"triage: warning: {issue}", err=True)
+            click.echo(f"triage: warning: {shown(str(issue))}", err=True)
 
     run_command(action)
 
