@@ -21,8 +21,9 @@ import queue
 import signal
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from typing import Any
 
@@ -111,31 +112,50 @@ class OrderedPool:
             raise
 
     def map(self, jobs: Iterable[Any]) -> Iterator[Any]:
-        """The result of every job, in job order; at most ``depth`` jobs per worker are outstanding."""
+        """The result of every job, in job order; at most ``depth`` jobs per worker are outstanding.
+
+        While waiting for the next result in order, the results other workers have ready are
+        read too (and kept, at most ``depth`` each), so that no worker waits to hand one over.
+        """
         count = len(self._processes)
         pending = iter(jobs)
+        ready: list[deque[Any]] = [deque() for _ in range(count)]
+        outstanding = [0] * count
         sent = received = 0
-        for _ in range(count * self.depth):
+
+        def send() -> bool:
+            nonlocal sent
             job = next(pending, None)
             if job is None:
-                break
+                return False
             self._jobs[sent % count].send(job)
+            outstanding[sent % count] += 1
             sent += 1
+            return True
+
+        for _ in range(count * self.depth):
+            if not send():
+                break
         while received < sent:
             worker = received % count
-            try:
-                result = self._results[worker].recv()
-            except (EOFError, OSError):
-                code = self._processes[worker].exitcode
-                raise WorkerDied(f"worker process {worker + 1} of {count} stopped without answering "
-                                 f"(exit code {code})") from None
+            while not ready[worker]:
+                waiting = [n for n in range(count) if outstanding[n] > len(ready[n])]
+                answered = wait([self._results[n] for n in waiting])
+                for number in waiting:
+                    if self._results[number] not in answered:
+                        continue
+                    try:
+                        ready[number].append(self._results[number].recv())
+                    except (EOFError, OSError):
+                        code = self._processes[number].exitcode
+                        raise WorkerDied(f"worker process {number + 1} of {count} stopped without answering "
+                                         f"(exit code {code})") from None
+            result = ready[worker].popleft()
+            outstanding[worker] -= 1
             received += 1
             if isinstance(result, _Failure):
                 raise result.exc
-            job = next(pending, None)
-            if job is not None:
-                self._jobs[sent % count].send(job)
-                sent += 1
+            send()
             yield result
 
     def close(self) -> None:
