@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from triage.assess.assessor import Assessor
 
 from .conftest import all_no_answers
@@ -57,3 +61,48 @@ def test_emergency_is_complete_even_with_unknowns(assessor: Assessor) -> None:
     """Nothing can raise an emergency: it is complete with nothing unanswered, whatever is blank."""
     result = assessor.assess_answers({"bowel_change": True})
     assert (result.urgency, result.complete, result.unanswered) == ("emergency", True, [])
+
+
+def test_reasons_are_listed_most_urgent_first(assessor: Assessor) -> None:
+    """Cancer with limb numbness and claudication: the emergency (E4) comes first, then soon (S1, S11), then routine
+    (R4): the first reason is the one that sets the level."""
+    result = assessor.assess_answers(all_no_answers(cancer_history=True, limb_numbness=True, claudication=True))
+    assert [reason.urgency for reason in result.reasons] == ["emergency", "soon", "soon", "routine"]
+    assert (result.reasons[0].criterion, result.reasons[-1].criterion) == ("E4", "R4")
+
+
+SIGNS_TO_GO_NOW = {  # E1-E3 in plain words, as every assessment must end (docs/criteria.md, Self-care)
+    "saddle numbness": "around your bottom, genitals or inner thighs",
+    "bladder": "urine",
+    "bowel": "bowel",
+    "weakness in both legs": "weakness in both legs",
+}
+
+
+@pytest.mark.parametrize("changes", [
+    {}, {"claudication": True}, {"night_pain": True}, {"fever": True}, {"bowel_change": True}, {"fever": None},
+], ids=["self-care", "routine", "soon", "urgent", "emergency", "incomplete"])
+def test_every_assessment_ends_with_the_signs_that_mean_go_now(assessor: Assessor, changes: dict[str, Any]) -> None:
+    """At every level, complete or not, the safety-netting names each sign of E1-E3: saddle numbness, a bladder
+    change, a bowel change and weakness in both legs."""
+    netting = assessor.assess_answers(all_no_answers(**changes)).safety_netting
+    missing = [sign for sign, words in SIGNS_TO_GO_NOW.items() if not any(words in line for line in netting)]
+    assert missing == [], netting
+
+
+def test_fever_is_told_that_weakness_would_make_it_an_emergency(assessor: Assessor) -> None:
+    """Fever with spinal pain is urgent (U2); with any weakness it is an emergency (E5), so the person is told to go
+    to an emergency department if an arm or a leg becomes weak."""
+    result = assessor.assess_answers(all_no_answers(fever=True))
+    assert result.urgency == "urgent"
+    assert any("weakness in an arm or leg" in line and "emergency department" in line for line in result.safety_netting)
+
+
+@pytest.mark.parametrize("changes", [{"bladder_change": True}, {"weakness_both_legs": True, "weakness": "progressive"},
+                                     {"significant_trauma": True}, {"breathing_difficulty": True}],
+                         ids=["E1", "E3", "E7", "E8"])
+def test_an_emergency_is_told_not_to_wait_and_not_to_drive(assessor: Assessor, changes: dict[str, Any]) -> None:
+    """Whatever the emergency, the person is told not to wait to see if it gets better and not to drive themself."""
+    result = assessor.assess_answers(all_no_answers(**changes))
+    assert result.urgency == "emergency"
+    assert any("do not wait" in line.lower() and "do not drive" in line for line in result.advice), result.advice

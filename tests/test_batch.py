@@ -15,12 +15,12 @@ import pytest
 from click.testing import CliRunner
 
 from triage.assess.assessor import Assessor
+from triage.assess.outcome import Outcome
 from triage.batch.dask import score_bag, score_with_dask
 from triage.batch.inputs import read_records
 from triage.batch.scoring import score_records
 from triage.cases import load_case
 from triage.cli import cli
-from triage.models import Assessment, Case
 
 from .conftest import CASES_DIR, ROOT, all_no_answers
 
@@ -217,14 +217,14 @@ def test_a_bug_in_one_case_costs_that_case_only(corpus: Path, monkeypatch: pytes
     """An unexpected exception while assessing one case becomes its error line; the others are scored."""
     from triage.batch import scoring
 
-    real = Assessor.assess
+    real = Assessor.outcome
 
-    def flaky(self: Assessor, case: Case) -> Assessment:
-        if case.id == "claudication.fires":
+    def flaky(self: Assessor, answers: dict[str, Any], case_id: str | None = None) -> Outcome:
+        if case_id == "claudication.fires":
             raise ZeroDivisionError("boom")
-        return real(self, case)
+        return real(self, answers, case_id)
 
-    monkeypatch.setattr(Assessor, "assess", flaky)
+    monkeypatch.setattr(Assessor, "outcome", flaky)
     scoring._assessors.clear()
     lines = [json.loads(s.json_line) for s in score_records(read_records([str(corpus)]), workers=1)]
     scoring._assessors.clear()
@@ -280,3 +280,17 @@ def test_a_cell_spanning_lines_costs_the_lines_that_open_and_close_it(tmp_path: 
         [("row 2", False), ("row 3", False), ("row 4", True)]
     assert all("unbalanced quote" in (r.error or "") for r in records[:2])
     assert records[2].row == {"id": "c2", "description": 'one "quoted" line', "age": "40"}
+
+
+def test_a_reader_that_goes_away_stops_the_run_quietly(tmp_path: Path) -> None:
+    """``triage score ... | head -1``: when the output pipe closes, the run stops with 141 and no traceback."""
+    big = tmp_path / "many.jsonl"
+    big.write_text((json.dumps(all_no_answers()) + "\n") * 20_000)
+    proc = subprocess.Popen([sys.executable, "-m", "triage", "score", str(big), "--workers", "2", "-q"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert json.loads(first)["urgency"] and proc.returncode == 141, err
+    assert b"Traceback" not in err and b"internal error" not in err, err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from triage.assess.assessor import Assessor
 from triage.models import OpenQuestion, Urgency
 
@@ -76,6 +78,23 @@ def test_a_required_answer_missing_holds_the_case_even_when_no_rule_reads_more(a
     """Age and region must be known for a case below emergency to be complete."""
     result = assessor.assess_answers(all_no_answers(region=None))
     assert (result.urgency, result.complete, result.unanswered) == ("soon", False, ["region"])
+
+
+@pytest.mark.parametrize("required", ["age", "region"])
+def test_a_required_answer_is_listed_even_when_no_answer_to_it_could_raise_the_level(assessor: Assessor,
+                                                                                      required: str) -> None:
+    """Fever is urgent at any age and in any region (U2; a feverish child is U9, urgent too), yet with the age or
+    the region blank the case is incomplete and lists it: both must be known for a complete case."""
+    result = assessor.assess_answers(all_no_answers(fever=True, **{required: None}))
+    assert (result.urgency, result.complete, result.unanswered) == ("urgent", False, [required])
+
+
+def test_a_level_every_completion_reaches_is_the_level_and_lists_only_what_could_raise_it(assessor: Assessor) -> None:
+    """A child with the region blank is seen soon whatever the region (S7 for the neck, S12 for the back): certain
+    is soon, so a blank that could only lead to routine (claudication, R4) is not listed; the region still is."""
+    result = assessor.assess_answers(all_no_answers(age=10, region=None, claudication=None))
+    assert (result.urgency, result.certain, result.complete) == ("soon", "soon", False)
+    assert open_questions(result.open_questions) == [("region", "soon")]
 
 
 def test_the_answers_every_unordered_field_is_tried_with(assessor: Assessor) -> None:

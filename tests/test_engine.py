@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from typing import Any
@@ -15,9 +16,12 @@ from triage.assess.assessor import Assessor
 from triage.engines.durable import DurableEngine, compile_rulebase
 from triage.engines.python import PythonEngine
 from triage.errors import CaseError, EngineError, RuleBaseError
+from triage.language.codegen import OPEN, compile_because, compile_flags
 from triage.language.rulebook import LocatedRule, Rule, RuleBase
 
 from .conftest import ROOT, all_no_answers
+from .oracle.evaluator import holds as oracle_holds
+from .reference import NaiveEngine
 from .synthetic import random_answers
 
 # A rule base exercising every operator, negation over fields, or_unknown and findings in 'any'.
@@ -80,16 +84,52 @@ def test_compiled_rules_use_only_positive_patterns_with_type_discriminators(rule
 
 
 def test_negation_and_unknowns_compile_to_the_same_meaning(rulebase: RuleBase) -> None:
-    """not, or_unknown, unknown, in, ne and comparisons give the same firings in durable_rules and in Python."""
+    """not, or_unknown, unknown, in, ne and comparisons give the same firings in durable_rules, in the compiled
+    Python engine and in the textbook chainer."""
     rules = yaml.safe_load(OPERATOR_RULES)["rules"]
     test_base = unchecked_rulebase(rules, rulebase)
-    durable, reference = DurableEngine(test_base), PythonEngine(test_base)
+    durable, compiled, reference = DurableEngine(test_base), PythonEngine(test_base), NaiveEngine(test_base)
     rng = random.Random(7)
     try:
         for _ in range(3000):
             answers = random_answers(rng, unknown_rate=rng.choice((0.0, 0.3, 0.7)), yes_rate=0.3)
-            ours, theirs = durable.chain(answers), reference.chain(answers)
-            assert (set(ours.fired), ours.findings) == (set(theirs.fired), theirs.findings), answers
+            expected = reference.chain(answers)
+            for engine in (durable, compiled):
+                found = engine.chain(answers)
+                assert (set(found.fired), found.findings) == (set(expected.fired), expected.findings), answers
+    finally:
+        durable.close()
+
+
+#: Each operator on a field, with an operand and answers at it and on each side of it (None: unknown).
+EVERY_OPERATOR: list[tuple[str, str, Any]] = [
+    ("lt", "pain_score", 5), ("lte", "pain_score", 5), ("gt", "pain_score", 5), ("gte", "pain_score", 5),
+    ("is", "region", "cervical"), ("ne", "region", "cervical"), ("in", "region", ["cervical", "thoracic"]),
+    ("unknown", "pain_score", True), ("unknown", "region", False),
+]
+ANSWERS_AROUND = {"pain_score": (None, 4, 5, 6), "region": (None, "lumbar", "cervical", "thoracic")}
+
+
+def test_each_operator_plain_and_negated_means_what_the_oracle_says(rulebase: RuleBase) -> None:
+    """Every operator, plain and under 'not', with and without or_unknown, at its operand and on either side of it,
+    fires in durable_rules and in Python exactly when the independent oracle's operator table says it holds."""
+    rules: list[dict[str, Any]] = []
+    for operator, field, operand in EVERY_OPERATOR:
+        for negated in (False, True):
+            for or_unknown in (False, True) if operator != "unknown" else (False,):
+                test = {"field": field, operator: operand, **({"or_unknown": True} if or_unknown else {})}
+                rule_id = "-".join((operator, field.replace("_", "-"), "not" if negated else "as-is",
+                                    "or-unknown" if or_unknown else "plain"))
+                rules.append({"id": rule_id, "criterion": "S3", "title": "t", "when": {"not": test} if negated else test,
+                              "urgency": "soon", "source": "seed-000"})
+    test_base = unchecked_rulebase(rules, rulebase)
+    durable, python = DurableEngine(test_base), PythonEngine(test_base)
+    try:
+        for pain, region in itertools.product(ANSWERS_AROUND["pain_score"], ANSWERS_AROUND["region"]):
+            answers = {name: value for name, value in (("pain_score", pain), ("region", region)) if value is not None}
+            expected = sorted(rule["id"] for rule in rules if oracle_holds(rule["when"], answers, ()))
+            assert sorted(durable.chain(answers).fired) == expected, ("durable", answers)
+            assert sorted(python.chain(answers).fired) == expected, ("python", answers)
     finally:
         durable.close()
 
@@ -129,7 +169,9 @@ def _condition(draw: st.DrawFn, depth: int = 0, findings: tuple[str, ...] = ()) 
 def test_random_conditions_compile_to_the_same_meaning(rulebase: RuleBase, first: dict[str, Any], second: dict[str, Any],
                                                       third: dict[str, Any],
                                                       seed: int) -> None:
-    """Random condition trees, chained through two findings, fire the same in durable_rules and in Python."""
+    """Random condition trees, chained through two findings, fire the same in durable_rules, the compiled Python
+    engine and the textbook chainer; the compiled explanations are those of the closures; and the over-approximation
+    the completeness check uses never says "cannot fire" of a rule some answer of an open field fires."""
     rules = [
         {"id": "r-a", "criterion": "S3", "title": "t", "when": first, "asserts": "a", "source": "seed-000"},
         {"id": "r-b", "criterion": "S3", "title": "t", "when": second, "asserts": "b", "source": "seed-000"},
@@ -140,13 +182,26 @@ def test_random_conditions_compile_to_the_same_meaning(rulebase: RuleBase, first
         durable = DurableEngine(test_base)
     except RuleBaseError:  # too large for durable_rules' expression limit: check reports it, nothing to compare
         assume(False)
-    reference = PythonEngine(test_base)
+    compiled, reference = PythonEngine(test_base), NaiveEngine(test_base)
+    may_fire = compile_flags(test_base, {"age": _FIELDS["age"], "weakness": _FIELDS["weakness"]})
+    explain = {rule.id: compile_because(rule) for rule in test_base.rules}
     rng = random.Random(seed)
     try:
         for _ in range(40):
             answers = {f: rng.choice(v) for f, v in _FIELDS.items() if rng.random() < 0.7}
-            ours, theirs = durable.chain(answers), reference.chain(answers)
-            assert (set(ours.fired), ours.findings) == (set(theirs.fired), theirs.findings), answers
+            expected = reference.chain(answers)
+            for engine in (durable, compiled):
+                found = engine.chain(answers)
+                assert (set(found.fired), found.findings) == (set(expected.fired), expected.findings), answers
+            behind: dict[str, dict[str, Any]] = {"a": {"fever": True}, "b": {"age": 40, "night_pain": None}}
+            for rule in test_base.rules:
+                closures = test_base.compiled[rule.id].because(answers, expected.findings, behind)
+                assert explain[rule.id](answers, expected.findings, behind) == closures, (rule.id, answers)
+                assert list(explain[rule.id](answers, expected.findings, behind)) == list(closures)
+            fired_somehow = set().union(*(reference.chain({**answers, "age": age, "weakness": weakness}).fired
+                                          for age in _FIELDS["age"] for weakness in _FIELDS["weakness"]))
+            flags, _ = may_fire({**answers, "age": OPEN, "weakness": OPEN})
+            assert fired_somehow <= {rule.id for rule, flag in zip(test_base.rules, flags, strict=True) if flag}
     finally:
         durable.close()
 

@@ -1,10 +1,11 @@
 """The limits of durable_rules (engines/durable_limits.py): refused exactly where the engine would fail, never later.
 
-Each compile limit is checked at its edge against the real engine: the largest rule base the
-check accepts compiles, and one rule more is refused by the check and by the engine alike
-(never run past the limit where the engine hangs: only the check sees those). The stack
-bound is checked for soundness: on random rule bases the check accepts, the engine never
-fails on random cases.
+Each compile limit is checked at its edge: the largest rule base the check accepts fills the
+engine's table exactly and compiles and runs; one rule more is refused by the check. The
+engine is never run past a limit (it hangs, or reads and writes past its tables: the
+limits were measured once, in separate processes, as durable_limits.py records). The
+stack bound is checked for soundness: on random rule bases the check accepts, the engine
+never fails on random cases.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ import pytest
 import yaml
 
 from triage.engines import durable
-from triage.engines.durable_limits import MAX_ALTERNATIVES, alternatives, engine_limit_problems
+from triage.engines.durable_limits import (
+    MAX_ALTERNATIVES,
+    MAX_JOINS,
+    MAX_PATTERN_ENDS,
+    _Network,
+    alternatives,
+    engine_limit_problems,
+)
 from triage.errors import RuleBaseError
 from triage.language.loading import load_rulebase
 from triage.language.rulebook import RuleBase
@@ -80,27 +88,40 @@ def same_condition(count: int) -> list[dict[str, Any]]:
     return [rule(f"same-{n}", {"field": "saddle_numbness", "is": True}) for n in range(count)]
 
 
-def test_the_join_limit_is_where_the_engine_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Below one test, the check counts 'any' joins as durable_rules does: it refuses where the engine does (107).
+def network_of(rulebase: RuleBase) -> _Network:
+    """The network the check builds for a rule base."""
+    network = _Network()
+    for name, compiled in durable.compile_rulebase(rulebase).items():
+        for pattern in compiled["all"]:
+            (expr,) = pattern.values()
+            network.end(network.build(expr, network.root, name), name)
+    return network
 
-    (So many joins below one test would also overflow the engine's stack on a case, which the
-    check refuses too; this test is about the count.)
+
+def test_the_join_limit_is_the_engine_table_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below one test, the check allows the 128 'any' joins durable_rules' table holds, and refuses the 129th.
+
+    The C core checks the table only by reading past its end (rete.c:linkAlpha), so one more
+    join is refused (error 107) or silently overwrites memory: the engine is never run past it.
+    (So many joins would also overflow the engine's stack on a case, which the check refuses too.)
     """
     says = "'any' groups or 'unknown' tests"
     edge = first_refused(tmp_path, shared_any, 1, 200, says)
-    unchecked_engine(with_rules(tmp_path, "ok", shared_any(edge - 1)), monkeypatch).close()
-    with pytest.raises(RuleBaseError, match="error 107"):
-        unchecked_engine(with_rules(tmp_path, "past", shared_any(edge)), monkeypatch)
+    below = with_rules(tmp_path, "ok", shared_any(edge - 1))
+    assert max(len(node.joins) for node in network_of(below).nodes()) == MAX_JOINS == 128
+    unchecked_engine(below, monkeypatch).close()
     problems = engine_limit_problems(with_rules(tmp_path, "named", shared_any(edge)))
     assert any(f"rule 'shared-{edge - 1}'" in p and "extra.yaml" in p and says in p for p in problems), problems
 
 
-def test_the_pattern_end_limit_is_where_the_engine_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """At one test, the check allows as many rule patterns to end as durable_rules compiles, and refuses the next (108)."""
+def test_the_pattern_end_limit_is_the_engine_table_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At one test, the check allows the 256 rule patterns durable_rules' table holds, and refuses the 257th."""
     edge = first_refused(tmp_path, same_condition, 1, 300, "rule patterns end")
-    unchecked_engine(with_rules(tmp_path, "ok", same_condition(edge - 1)), monkeypatch).close()
-    with pytest.raises(RuleBaseError, match="error 108"):
-        unchecked_engine(with_rules(tmp_path, "past", same_condition(edge)), monkeypatch)
+    below = with_rules(tmp_path, "ok", same_condition(edge - 1))
+    assert max(node.ends for node in network_of(below).nodes()) == MAX_PATTERN_ENDS == 256
+    engine = unchecked_engine(below, monkeypatch)
+    assert f"same-{edge - 2}" in engine.chain({"saddle_numbness": True}).fired
+    engine.close()
 
 
 def test_the_test_limit_stops_short_of_the_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

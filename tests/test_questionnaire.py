@@ -58,13 +58,32 @@ def test_foot_drop_is_asked_only_with_weakness_and_not_sure_never_hides_it() -> 
     assert LOGIC.is_shown(foot_drop, {"weakness": None})
 
 
-def test_cauda_equina_duration_is_asked_only_with_a_symptom() -> None:
-    """The duration and worsening of bladder/bowel/saddle symptoms follow a 'yes' (or 'not sure') to one."""
+def test_cauda_equina_duration_is_asked_after_a_yes_or_a_not_sure() -> None:
+    """The duration and worsening of bladder/bowel/saddle symptoms follow a 'yes' or a 'not sure' to one (README)."""
     days = QUESTIONNAIRE.question("ces_symptoms_days")
     noes = dict.fromkeys(("saddle_numbness", "bladder_change", "urinary_retention", "urinary_incontinence", "bowel_change", "sexual_dysfunction"), False)
     assert not LOGIC.is_shown(days, noes)
     assert LOGIC.is_shown(days, {**noes, "bowel_change": True})
     assert LOGIC.is_shown(days, {**noes, "bowel_change": None})
+
+
+def test_walking_getting_worse_is_asked_whatever_the_answer_about_unsteady_walking(assessor: Assessor) -> None:
+    """Walking getting worse is an emergency alone (E6), also with 'no' to unsteady walking: hiding the question
+    after that 'no' could hide an emergency, so it is always asked, worded to stand on its own."""
+    answers = {"region": "lumbar", "age": 40, "gait_unsteady": False, "gait_worsening": True}
+    assert assessor.assess_answers(answers).urgency == "emergency"
+    worsening = QUESTIONNAIRE.question("gait_worsening")
+    assert worsening.show_if is None and LOGIC.is_shown(worsening, {"gait_unsteady": False})
+    assert "even if it does not feel unsteady" in (worsening.help or "")
+
+
+def test_every_question_is_worded_so_that_yes_means_its_field_is_true() -> None:
+    """No double negatives: 'yes' to a yes/no question is the case field's true (e.g. rest does not ease the pain)."""
+    for question in QUESTIONNAIRE.questions:
+        for negative in (" fail ", " fail to ", "not ease", "n't ease", "no longer fail"):
+            assert negative not in f" {question.text} ", question.id
+    assert QUESTIONNAIRE.question("pain_unrelieved_by_rest").text == "Does the pain stay just as bad when you rest?"
+    assert QUESTIONNAIRE.question("otc_ineffective").text.startswith("Is the pain just as bad after taking painkillers")
 
 
 @settings(max_examples=300, deadline=None)
@@ -144,9 +163,9 @@ def problems(path: Path) -> list[str]:
      "q.yaml: question 'weakness_both_legs': show_if reads 'gait_unsteady', which is asked later"),
     ("          - {value: both_arms, label: \"Yes, into both arms\"}\n", "",
      "q.yaml: question 'arm_pain': the answer 'both_arms' of the case field is not offered"),
-    ("      - id: gait_worsening\n        text: \"Is your walking getting worse over days or weeks?\"\n        type: yes_no",
-     "      - id: gait_worsening\n        text: \"Is your walking getting worse over days or weeks?\"\n        type: number\n        minimum: 0\n        maximum: 1",
-     "q.yaml: question 'gait_worsening': the case field is yes/no, so the question must be type yes_no"),
+    ("      - id: dysphagia\n        text: \"Do you have difficulty swallowing?\"\n        type: yes_no",
+     "      - id: dysphagia\n        text: \"Do you have difficulty swallowing?\"\n        type: number\n        minimum: 0\n        maximum: 1",
+     "q.yaml: question 'dysphagia': the case field is yes/no, so the question must be type yes_no"),
     ("        show_if: {field: region, is: cervical}\n",
      "        show_if: {all: [{field: age, lt: 10}, {field: age, gt: 60}]}\n",
      "q.yaml: question 'occipital_headache': never shown (no earlier answers make show_if true)"),
@@ -160,6 +179,19 @@ def test_questionnaire_problems_are_located(tmp_path: Path, old: str, new: str, 
     anchor = "shows_if:" if "shows_if" in problem else f"- id: {problem.split(chr(39))[1]}"
     line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if anchor in text)
     assert problem.replace("q.yaml: ", f"q.yaml:{line}: ", 1) in problems(path)
+
+
+def test_problem_counts_are_in_plain_plurals(tmp_path: Path) -> None:
+    """'1 problem', '2 problems': never 'problem(s)'."""
+    one = broken(tmp_path, "      - id: dysphagia\n", "      - id: dysphagiaa\n")
+    with pytest.raises(QuestionnaireError) as caught:
+        load_questionnaire(one)
+    assert caught.value.summary.endswith(": 1 problem")
+    two = tmp_path / "two.yaml"
+    two.write_text(one.read_text().replace("      - id: claudication\n", "      - id: claudicatio\n", 1))
+    with pytest.raises(QuestionnaireError) as caught:
+        load_questionnaire(two)
+    assert caught.value.summary.endswith(": 2 problems")
 
 
 def _every_answer(question_id: str) -> list[Any]:

@@ -11,13 +11,8 @@ The names below are imported on first use, so that ``import triage.cli`` (and ``
 
 from __future__ import annotations
 
-from importlib import import_module, metadata
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
-
-try:
-    __version__ = metadata.version("triage")  # written once, in pyproject.toml
-except metadata.PackageNotFoundError:  # a source tree that was never installed
-    __version__ = "0+unknown"
 
 #: Public name -> the module that defines it.
 _PUBLIC = {
@@ -42,6 +37,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    __version__: str
     from .assess.assessor import Assessor, Session
     from .cases import load_case
     from .errors import CaseError, EngineError, InputError, RuleBaseError, TriageError
@@ -50,7 +46,19 @@ if TYPE_CHECKING:
     from .models import Assessment, Case, Urgency
 
 
+def _version() -> str:
+    from importlib import metadata  # tens of milliseconds: only when the version is asked for
+
+    try:
+        return metadata.version("triage")  # written once, in pyproject.toml
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()[name] = version = _version()
+        return version
     if name in _PUBLIC:
         value = getattr(import_module(_PUBLIC[name]), name)
         globals()[name] = value

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
 from .errors import CaseError
 from .files import SyntaxProblem, decode, has_lone_surrogate, parse_by_suffix
-from .models import Case
+from .models import ANSWER_FIELDS, DOMAINS, Case, Urgency
 from .validation import MAX_PROBLEMS, capped, format_location, located_messages, shortened, suggest
 
 STDIN = "-"
@@ -79,6 +79,67 @@ def _surrogate_problems(data: dict[Any, Any]) -> list[str]:
     return sorted(problems)
 
 
+class ValidCase(NamedTuple):
+    """What scoring needs of a valid case: its known answers (in case-format order), id and expectations."""
+
+    answers: dict[str, Any]
+    case_id: str | None
+    expected_urgency: Urgency | None
+    expected_surgical: bool | None
+
+
+_YES_NO, _NUMBER, _CHOICE, _TEXT, _TEXTS = range(5)
+#: How the quick check reads each field of ``Case``: a kind, and the choices or the bounds of a number.
+_QUICK: dict[str, tuple[int, Any, Any]] = {
+    "id": (_TEXT, None, None), "description": (_TEXT, None, None),
+    "expected_urgency": (_CHOICE, frozenset(level.value for level in Urgency), None),
+    "expected_surgical": (_YES_NO, None, None), "expected_rules": (_TEXTS, None, None),
+    "expected_complete": (_YES_NO, None, None), "expected_unanswered": (_TEXTS, None, None),
+}
+for _name, _domain in DOMAINS.items():
+    if _domain.kind == "yes_no":
+        _QUICK[_name] = (_YES_NO, None, None)
+    elif _domain.kind == "integer":
+        _QUICK[_name] = (_NUMBER, _domain.minimum, _domain.maximum)
+    elif _domain.kind == "choice":
+        _QUICK[_name] = (_CHOICE, frozenset(_domain.choices), None)
+
+
+def valid_case(data: Any, default_id: str | None = None) -> ValidCase | None:
+    """The case in ``data`` when it certainly is valid, checked quickly; None when only ``case_from_data`` can tell.
+
+    Accepts nothing that ``case_from_data`` refuses and gives the same answers and id (tests/test_caseio.py
+    checks both on every error case and on random data); anything unusual is left to ``case_from_data``,
+    which names every problem.
+    """
+    if type(data) is not dict or not _QUICK.keys() >= data.keys():
+        return None
+    for name, value in data.items():
+        if value is None:
+            continue
+        kind, first, second = _QUICK[name]
+        cls = type(value)
+        if kind == _YES_NO:
+            if cls is not bool:
+                return None
+        elif kind == _NUMBER:
+            if cls is not int or (first is not None and value < first) or (second is not None and value > second):
+                return None
+        elif kind == _CHOICE:
+            if cls is not str or value not in first:
+                return None
+        elif kind == _TEXT:
+            if cls is not str or has_lone_surrogate(value):
+                return None
+        elif cls is not list or any(type(item) is not str for item in value):
+            return None
+    answers = {name: data[name] for name in ANSWER_FIELDS if data.get(name) is not None}
+    case_id = data.get("id")
+    level = data.get("expected_urgency")
+    return ValidCase(answers, default_id if case_id is None else case_id, None if level is None else Urgency(level),
+                     data.get("expected_surgical"))
+
+
 def case_from_text(text: str, source: str, suffix: str = "", default_id: str | None = None) -> Case:
     """Parse JSON or YAML text (chosen by ``suffix``, else by its first character) as one case."""
     if not text.strip():
@@ -90,8 +151,8 @@ def case_from_text(text: str, source: str, suffix: str = "", default_id: str | N
     return case_from_data(data, source, default_id)
 
 
-def load_case(path: str | Path) -> Case:
-    """Load one case from a ``.json``/``.yaml``/``.yml`` file, or from standard input for ``-``."""
+def read_case_text(path: str | Path) -> tuple[str, str, str, str]:
+    """The text of a case file, or of standard input for ``-``: (text, source, suffix, default id)."""
     if str(path) == STDIN:
         source, suffix, default_id = "<stdin>", "", "stdin"
         raw = sys.stdin.buffer.read()
@@ -106,4 +167,9 @@ def load_case(path: str | Path) -> Case:
         text = decode(raw)
     except SyntaxProblem as exc:
         raise CaseError(f"{source}: cannot read this case", [str(exc)]) from None
-    return case_from_text(text, source, suffix, default_id)
+    return text, source, suffix, default_id
+
+
+def load_case(path: str | Path) -> Case:
+    """Load one case from a ``.json``/``.yaml``/``.yml`` file, or from standard input for ``-``."""
+    return case_from_text(*read_case_text(path))

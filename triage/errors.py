@@ -64,7 +64,17 @@ class EngineError(TriageError):
 
 
 class OutputError(TriageError):
-    """An output file cannot be written: its folder is missing or read-only, it is a folder, or it is in use."""
+    """An output file cannot be written: its folder is missing or read-only, it is a folder, or it is in use.
+
+    ``reason`` is why, without the file's name (for a caller that words its own message).
+    """
+
+    def __init__(self, message: str, reason: str = ""):
+        self.reason = reason or message
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (str(self), self.reason)
 
 
 class FileInUse(OutputError):

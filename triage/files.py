@@ -92,8 +92,9 @@ def parse_yaml_lines(text: str) -> tuple[Any, Lines]:
         raise _reader_problem(text, exc) from None
     try:
         node = loader.get_single_node()
-        lines = _lines(node)
+        _lines(node)  # refuses a number too long to convert, naming its field, before construction fails on it
         data = loader.construct_document(node) if node is not None else None
+        lines = _lines(node)  # after construction, which resolves merge keys (<<) in the nodes
     except SyntaxProblem:
         raise
     except RecursionError:  # nested deeper than the parser can follow

@@ -33,22 +33,28 @@ class Urgency(StrEnum):
         """0 for self-care up to 4 for emergency."""
         return _RANK[self]
 
+    # Compared on every rule of every case: by rank, looked up directly (a member hashes as its value).
     def __lt__(self, other: object) -> bool:
-        return self.rank < Urgency(other).rank  # type: ignore[arg-type]
+        return _RANK[self] < _rank_of(other)
 
     def __le__(self, other: object) -> bool:
-        return self.rank <= Urgency(other).rank  # type: ignore[arg-type]
+        return _RANK[self] <= _rank_of(other)
 
     def __gt__(self, other: object) -> bool:
-        return self.rank > Urgency(other).rank  # type: ignore[arg-type]
+        return _RANK[self] > _rank_of(other)
 
     def __ge__(self, other: object) -> bool:
-        return self.rank >= Urgency(other).rank  # type: ignore[arg-type]
+        return _RANK[self] >= _rank_of(other)
 
     __hash__ = str.__hash__  # defining comparisons must not lose hashing (members are dict keys)
 
 
 _RANK: dict[Urgency, int] = {level: rank for rank, level in enumerate(reversed(Urgency))}
+
+
+def _rank_of(other: object) -> int:
+    rank = _RANK.get(other) if isinstance(other, str) else None  # type: ignore[call-overload]
+    return _RANK[Urgency(other)] if rank is None else rank  # type: ignore[arg-type]
 
 YesNo = Optional[bool]
 

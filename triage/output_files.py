@@ -1,7 +1,8 @@
 """Output files: checked before any work, locked against a second writer, and replaced atomically.
 
 ``output_target`` says where a path really writes (a link's target; a device or FIFO in
-place) or why it cannot be written; ``output_lock`` holds a file's lock for a whole run;
+place) or why it cannot be written; ``output_lock`` holds a file's lock for a whole run
+(``.NAME.lock`` beside it, the same lock file the interview's ``session_lock`` takes);
 ``atomic_output`` writes a file through a temporary file renamed over it at the end.
 """
 
@@ -54,7 +55,7 @@ def output_target(path: str | Path) -> OutputTarget:
     given = Path(path)
 
     def refuse(why: str) -> OutputError:
-        return OutputError(f"{shown}: cannot write the output: {why}")
+        return OutputError(f"{shown}: cannot write the output: {why}", why)
 
     try:
         info: os.stat_result | None = given.stat()
@@ -120,8 +121,8 @@ def _acquire(target: OutputTarget) -> int:
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as exc:
-            raise OutputError(f"{target.shown}: cannot write the output: cannot create files in the folder "
-                              f"{display_path(lock.parent)} ({exc.strerror or exc})") from None
+            why = f"cannot create files in the folder {display_path(lock.parent)} ({exc.strerror or exc})"
+            raise OutputError(f"{target.shown}: cannot write the output: {why}", why) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -152,32 +153,33 @@ def atomic_output(path: str | Path | None, mode: int | None = None) -> Iterator[
     device or FIFO is written through. The new file keeps the permission bits of the file it
     replaces; a new file gets those of any new file (0666 less the umask), or ``mode``
     (e.g. ``0o600`` for a file of health answers), which is set before anything is written.
-    The file's lock (``output_lock``) is held meanwhile. ``None`` or ``-`` writes to standard output.
+    The path is checked first (``output_target``). It takes no lock: whoever owns the file for
+    longer than one write holds it (``output_lock`` for ``triage score -o``, the interview's
+    ``session_lock`` for a session; both lock the same ``.NAME.lock`` file). ``None`` or ``-``
+    writes to standard output.
     """
     if path is None or str(path) == "-":
         yield sys.stdout
         sys.stdout.flush()
         return
-    with output_lock(path) as target:
-        if target is None:
-            raise ValueError(f"{path!r} names standard output, not a file")
-        if target.in_place:
-            with _writing(target), open(target.file, "w", encoding="utf-8", newline="") as stream:
-                yield stream
-            return
-        fd, temp = _temporary(target.file, mode)
-        try:
-            with _writing(target), open(fd, "w", encoding="utf-8", newline="", closefd=True) as stream:
-                yield stream
-                stream.flush()
-                os.fsync(stream.fileno())
-            with _writing(target):
-                os.replace(temp, target.file)
-        except BaseException:
-            with suppress(OSError):
-                os.unlink(temp)
-            raise
-        _fsync_folder(target.file.parent)
+    target = output_target(path)
+    if target.in_place:
+        with _writing(target), open(target.file, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        return
+    fd, temp = _temporary(target.file, mode)
+    try:
+        with _writing(target), open(fd, "w", encoding="utf-8", newline="", closefd=True) as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        with _writing(target):
+            os.replace(temp, target.file)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_folder(target.file.parent)
 
 
 def _temporary(file: Path, mode: int | None) -> tuple[int, str]:
@@ -212,7 +214,8 @@ def _writing(target: OutputTarget) -> Iterator[None]:
     except OSError as exc:
         if exc.errno not in _WRITE_ERRNOS:
             raise
-        raise OutputError(f"{target.shown}: cannot write the output: {exc.strerror or exc}") from None
+        why = str(exc.strerror or exc)
+        raise OutputError(f"{target.shown}: cannot write the output: {why}", why) from None
 
 
 def _fsync_folder(folder: Path) -> None:

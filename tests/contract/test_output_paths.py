@@ -219,8 +219,6 @@ def test_interview_session_in_a_missing_folder_is_refused_first(tmp_path: Path) 
     assert "Questions asked" not in run.out
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the terminal interview says 'Answers are saved in' a missing folder, "
-                                       "then crashes after the first answer")
 def test_terminal_interview_session_in_a_missing_folder_is_refused_first(tmp_path: Path) -> None:
     """In a terminal, --session into a missing folder exits 1 naming it before any question or 'saved' claim."""
     target = tmp_path / "missing" / "dir" / "s.json"
@@ -232,8 +230,6 @@ def test_terminal_interview_session_in_a_missing_folder_is_refused_first(tmp_pat
     assert child.exitstatus == 1 and str(target) in drawn and "Answers are saved in" not in drawn, drawn
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: --save-case into a missing folder prints no result (not even the "
-                                       "EMERGENCY) and exits 3")
 def test_save_case_into_a_missing_folder_still_prints_the_result(tmp_path: Path) -> None:
     """--save-case into a missing folder still prints the result (the EMERGENCY), then exits 1 naming the path."""
     (tmp_path / "a.yaml").write_text(EMERGENCY_ANSWERS)

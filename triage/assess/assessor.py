@@ -23,10 +23,11 @@ from ..engines import Engine, EngineName, create_engine
 from ..errors import CaseError
 from ..language.loading import load_rulebase
 from ..language.rulebook import Rule, RuleBase
-from ..models import DOMAINS, Assessment, Case, Reason, Urgency
+from ..models import DOMAINS, Assessment, Case, Urgency
 from ..validation import located_messages
 from . import completeness
 from .explain import Derivation, Deriver
+from .outcome import Outcome, ReasonData
 from .texts import advice_and_safety_netting
 
 
@@ -72,49 +73,46 @@ class Assessor:
 
     def assess_answers(self, answers: dict[str, Any], case_id: str | None = None) -> Assessment:
         """The assessment of known answers (already validated; unknown answers absent)."""
+        return self.outcome(answers, case_id).model()
+
+    def outcome(self, answers: dict[str, Any], case_id: str | None = None) -> Outcome:
+        """The assessment of known answers as plain data (``outcome.Outcome``): what batch scoring encodes."""
         given = self._deriver.derive(answers)
         settled = self._completer.settle(answers, given)
         shown, level, completed = settled.shown, settled.level, settled.shown is not given
-        reasons = [  # built from validated rules: no need to validate again (hot path)
-            self._reason(rule, shown.because(rule), completeness.assumed_answers(rule, shown, answers, completed))
-            for rule in sorted(settled.reasons, key=_urgency_rank, reverse=True)  # stable: file order
-        ]
+        setting = settled.reasons
+        if len(setting) > 1:
+            setting.sort(key=_urgency_rank, reverse=True)  # stable: file order within a level
+        reasons = [_reason(rule, shown.because(rule), completeness.assumed_answers(rule, shown, answers, completed))
+                   for rule in setting]
         if settled.floored or settled.held:
             reasons.append(self._unanswered_reason(settled, answers))
-        level_text = self._meta.levels[level]
-        advice, safety_netting = advice_and_safety_netting(self.rulebase, settled.fired, level, answers)
-        result = Assessment.model_construct(  # every value below is already of its declared type
+        fired = settled.fired
+        advice, safety_netting = advice_and_safety_netting(self.rulebase, fired, level, answers)
+        fired_rules = [rule.id for rule in fired]
+        result = Outcome(
             case_id=case_id,
             urgency=level,
-            urgency_meaning=level_text.meaning,
-            surgical_consultation=any(rule.surgical for rule in settled.reasons),
-            complete=settled.complete,
-            findings=list(dict.fromkeys(rule.asserts for rule in settled.fired if rule.asserts)),
+            urgency_meaning=self._meta.levels[level].meaning,
+            surgical_consultation=any(rule.surgical for rule in setting),
+            complete=not settled.open_questions,
+            findings=list(dict.fromkeys([rule.asserts for rule in fired if rule.asserts])),
             reasons=reasons,
             advice=advice,
             safety_netting=safety_netting,
             unanswered=[question.field for question in settled.open_questions],
             rules_version=self.rulebase.version,
             rules_hash=self.rulebase.content_hash,
-            fired_rules=[rule.id for rule in settled.fired],
+            fired_rules=fired_rules,
             certain=settled.certain,
             possible=settled.possible,
-            open_questions=settled.open_questions,
+            open_questions=[(question.field, question.could_reach) for question in settled.open_questions],
         )
         if Assessor.observer is not None:
-            Assessor.observer(Observation(case_id, result.rules_hash, tuple(result.fired_rules), level))
+            Assessor.observer(Observation(case_id, result.rules_hash, tuple(fired_rules), level))
         return result
 
-    @staticmethod
-    def _reason(rule: Rule, because: dict[str, Any], assumed: dict[str, Any]) -> Reason:
-        """A fired rule as a reason; an answer it only assumes is shown unanswered in ``because``."""
-        return Reason.model_construct(
-            rule=rule.id, criterion=rule.criterion, title=rule.title, urgency=rule.urgency or Urgency.SELF_CARE,
-            surgical=rule.surgical, source=rule.source, assumed=assumed,
-            because={name: None if name in assumed else value for name, value in because.items()},
-        )
-
-    def _unanswered_reason(self, settled: completeness.Completeness, answers: dict[str, Any]) -> Reason:
+    def _unanswered_reason(self, settled: completeness.Completeness, answers: dict[str, Any]) -> ReasonData:
         """Why unanswered questions hold the case at its level: the floor, or a level every way of answering
         them reaches but for different reasons (then the questions without a severity order are named)."""
         text = self._meta.incomplete
@@ -122,14 +120,24 @@ class Assessor:
             fields = [question.field for question in settled.open_questions]
         else:
             fields = [name for name in self._completer.enumerated if name not in answers]
-        return Reason(
-            rule=text.id, criterion=text.criterion, title=text.title, urgency=settled.level, surgical=False,
-            because=dict.fromkeys(fields), source=text.source,
-        )
+        return ReasonData(text.id, text.criterion, text.title, settled.level, False, dict.fromkeys(fields),
+                          text.source, {})
+
+
+def _reason(rule: Rule, because: dict[str, Any], assumed: dict[str, Any]) -> ReasonData:
+    """A fired rule as a reason; an answer it only assumes is shown unanswered in ``because``."""
+    if assumed:
+        because = {name: None if name in assumed else value for name, value in because.items()}
+    return ReasonData(rule.id, rule.criterion, rule.title, rule.urgency or Urgency.SELF_CARE, rule.surgical,
+                      because, rule.source, assumed)
 
 
 def _urgency_rank(rule: Any) -> int:
-    return rule.urgency.rank if rule.urgency else 0  # advice-only rules rank with self-care
+    urgency = rule.urgency
+    return _RANKS[urgency] if urgency else 0  # advice-only rules rank with self-care
+
+
+_RANKS = {level: level.rank for level in Urgency}
 
 
 class Session:

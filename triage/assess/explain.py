@@ -1,38 +1,112 @@
 """Chaining one set of answers and explaining the result: which rules fired, and on which answers.
 
 A ``Derivation`` is what one run of the engine over some answers gives the assessor: the
-rules fired (in rule-base order), the findings, and for each finding the answers behind it,
-so that a reason that reads a finding names the answers that made the finding true.
+rules fired (in rule-base order), the findings, and, computed only when asked for, the
+answers behind each rule and each finding, so that a reason that reads a finding names the
+answers that made the finding true. Most derivations (those of completions) are only
+asked for the rules they fire, so explaining is left until a reason needs it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from ..engines import ChainResult, Engine
+from ..engines import Engine
+from ..language.evaluation import Because
 from ..language.rulebook import Rule, RuleBase
 from ..models import ANSWER_FIELDS
 
+_FIELD_ORDER = {name: number for number, name in enumerate(ANSWER_FIELDS)}
 
-@dataclass(frozen=True)
+
+class _Behind(dict[str, dict[str, Any]]):
+    """The answers behind each finding of one derivation, each worked out on first use.
+
+    A finding's answers are the union of the explanations of the fired rules that asserted it
+    (in rule-base order); findings form no cycles (a rule-base check), so this recursion ends.
+    """
+
+    def __init__(self, derivation: Derivation):
+        super().__init__()
+        self._derivation = derivation
+
+    def __missing__(self, finding: str) -> dict[str, Any]:
+        derivation = self._derivation
+        merged: dict[str, Any] = {}
+        for rule in derivation.rulebase.asserting[finding]:
+            if rule.id in derivation.fired_ids:
+                merged.update(derivation.raw_because(rule))
+        self[finding] = merged
+        return merged
+
+
+class Explanations(dict[str, Because]):
+    """Each rule's explanation as a function: first the closures of ``language.evaluation``, then, once a rule has
+    been explained often enough to repay compiling, one compiled function (``language.codegen``): the same meaning,
+    faster; a command that assesses one case never compiles (nor imports the syntax-tree module)."""
+
+    def __init__(self, rulebase: RuleBase):
+        super().__init__()
+        self._rulebase = rulebase
+        self._uses: dict[str, int] = {}
+
+    def __missing__(self, rule_id: str) -> Because:
+        uses = self._uses[rule_id] = self._uses.get(rule_id, 0) + 1
+        if uses <= _INTERPRETED_USES:
+            return self._rulebase.compiled[rule_id].because
+        from ..language.codegen import compile_because
+
+        because = self[rule_id] = compile_because(self._rulebase.rule(rule_id))
+        return because
+
+
+_INTERPRETED_USES = 20
+
+
 class Derivation:
-    """The rules one set of answers fires, and the answers behind each finding they assert."""
+    """The rules one set of answers fires, and, on demand, the answers behind each of them."""
 
-    rulebase: RuleBase
-    answers: dict[str, Any]
-    chain: ChainResult
-    rules: list[Rule]  # fired, in rule-base order
-    behind: dict[str, dict[str, Any]]  # finding -> the answers that made it true
+    __slots__ = ("_because", "_behind", "_explanations", "_fired_ids", "answers", "findings", "rulebase", "rules")
+
+    def __init__(self, rulebase: RuleBase, answers: dict[str, Any], rules: list[Rule], findings: frozenset[str],
+                 explanations: Explanations):
+        self.rulebase = rulebase
+        self._explanations = explanations
+        self.answers = answers
+        self.rules = rules  # fired, in rule-base order
+        self.findings = findings
+        self._fired_ids: frozenset[str] | None = None
+        self._behind: _Behind | None = None
+        self._because: dict[str, dict[str, Any]] = {}
+
+    @property
+    def fired_ids(self) -> frozenset[str]:
+        """The ids of the fired rules."""
+        if self._fired_ids is None:
+            self._fired_ids = frozenset(rule.id for rule in self.rules)
+        return self._fired_ids
+
+    @property
+    def behind(self) -> dict[str, dict[str, Any]]:
+        """Finding -> the answers that made it true (each worked out when first looked up)."""
+        if self._behind is None:
+            self._behind = _Behind(self)
+        return self._behind
 
     def because(self, rule: Rule) -> dict[str, Any]:
         """The answers that made a fired rule's condition true, in case-format order (unknown as None)."""
-        found = self.rulebase.compiled[rule.id].because(self.answers, self.chain.findings, self.behind)
-        return {name: found[name] for name in ANSWER_FIELDS if name in found}
+        found = self.raw_because(rule)
+        if len(found) < 2:
+            return dict(found)
+        return {name: found[name] for name in sorted(found, key=_FIELD_ORDER.__getitem__)}
 
     def raw_because(self, rule: Rule) -> dict[str, Any]:
-        """Like ``because``, in the order the condition names the answers."""
-        return self.rulebase.compiled[rule.id].because(self.answers, self.chain.findings, self.behind)
+        """Like ``because``, in the order the condition names the answers (do not change the dict returned)."""
+        found = self._because.get(rule.id)
+        if found is None:
+            found = self._explanations[rule.id](self.answers, self.findings, self.behind)
+            self._because[rule.id] = found
+        return found
 
 
 class Deriver:
@@ -42,33 +116,17 @@ class Deriver:
         self.rulebase = rulebase
         self.engine = engine
         self._order = {rule.id: index for index, rule in enumerate(rulebase.rules)}
+        self._rules = rulebase.rules
+        # The compiled Python engine gives the rules themselves, in rule-base order.
+        self._fired_rules = getattr(engine, "fired_rules", None)
+        self._explanations = Explanations(rulebase)
 
     def derive(self, answers: dict[str, Any]) -> Derivation:
-        """Chain the answers: the fired rules in rule-base order, and the answers behind each finding."""
+        """Chain the answers: the fired rules in rule-base order, and the findings."""
+        if self._fired_rules is not None:
+            rules, findings = self._fired_rules(answers)
+            return Derivation(self.rulebase, answers, rules, findings, self._explanations)
         chain = self.engine.chain(answers)
-        rules = [self.rulebase.rule(rule_id) for rule_id in sorted(chain.fired, key=self._order.__getitem__)]
-        return Derivation(self.rulebase, answers, chain, rules, self._behind(rules, answers, chain))
-
-    def _behind(self, rules: list[Rule], answers: dict[str, Any], chain: ChainResult) -> dict[str, dict[str, Any]]:
-        """The answers behind each finding: the union of the explanations of the fired rules that asserted it."""
-        fired = {rule.id for rule in rules}
-        asserting = {finding: [rule for rule in self.rulebase.asserting[finding] if rule.id in fired]
-                     for finding in chain.findings}
-        behind: dict[str, dict[str, Any]] = {}
-        compiled, reads = self.rulebase.compiled, self.rulebase.findings_read
-
-        def resolve(finding: str) -> None:
-            # Findings form no cycles (a rule-base check), so this recursion ends.
-            if finding in behind:
-                return
-            merged: dict[str, Any] = {}
-            for rule in asserting[finding]:
-                for needed in reads[rule.id]:
-                    if needed in asserting:
-                        resolve(needed)
-                merged.update(compiled[rule.id].because(answers, chain.findings, behind))
-            behind[finding] = merged
-
-        for finding in asserting:
-            resolve(finding)
-        return behind
+        index = self._order
+        rules = [self._rules[number] for number in sorted(index[rule_id] for rule_id in chain.fired)]
+        return Derivation(self.rulebase, answers, rules, chain.findings, self._explanations)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ..engines import EngineName
 from ..errors import MissingExtra, TriageError
 from .inputs import Record
 from .scoring import Scored, process_assessor, score_record
@@ -76,7 +77,7 @@ def _record_of(item: Any, number: int) -> Record:
 
 
 def score_with_dask(records: list[Record], address: str, rules_dir: str | Path | None = None,
-                    partitions: int | None = None) -> Iterator[Scored]:
+                    engine: EngineName = "durable", partitions: int | None = None) -> Iterator[Scored]:
     """Score records on a dask.distributed cluster, in input order (``triage score --dask``)."""
     import dask.bag as db
     from distributed import Client
@@ -90,10 +91,10 @@ def score_with_dask(records: list[Record], address: str, rules_dir: str | Path |
         workers = max(len(client.scheduler_info().get("workers", {})), 1)
         count = partitions or max(min(len(records) // 500, workers * 8), 1)
         bag = db.from_sequence(records, npartitions=count)
-        results = bag.map_partitions(_score_records_partition, folder).compute()
+        results = bag.map_partitions(_score_records_partition, folder, engine).compute()
     yield from results
 
 
-def _score_records_partition(records: Iterable[Record], rules_dir: str | None) -> list[Scored]:
-    assessor = process_assessor(rules_dir)
+def _score_records_partition(records: Iterable[Record], rules_dir: str | None, engine: EngineName) -> list[Scored]:
+    assessor = process_assessor(rules_dir, engine)
     return [score_record(assessor, record) for record in records]

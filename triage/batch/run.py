@@ -7,6 +7,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 
+from ..engines import EngineName
 from ..files import atomic_output
 from .inputs import InputFile, Record, records_of
 from .outputs import LineWriter, format_for
@@ -59,7 +60,7 @@ class _Progress:
 def run_score(
     files: list[InputFile], output: str | None, output_format: str | None,
     workers: int | None, max_errors: int | None, evaluate: bool, dask_address: str | None,
-    quiet: bool, rules_dir: str | None, rules_label: str = "",
+    quiet: bool, rules_dir: str | None, rules_label: str = "", engine: EngineName = "durable",
 ) -> Summary:
     """Score every case of the inputs (``inputs.expand``) into ``output``; the summary says what happened.
 
@@ -78,9 +79,9 @@ def run_score(
     if dask_address:
         from .dask import score_with_dask
 
-        scored_stream = score_with_dask(list(records), dask_address, rules_dir)
+        scored_stream = score_with_dask(list(records), dask_address, rules_dir, engine)
     else:
-        scored_stream = score_records(records, rules_dir, workers or default_workers())
+        scored_stream = score_records(records, rules_dir, workers or default_workers(), engine=engine)
     known = [item.size for item in files]
     total = sum(size for size in known if size is not None) if None not in known else None
     summary, stopped = Summary(), False

@@ -17,7 +17,11 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
+import orjson
+
 from ..assess.assessor import Assessor, Observation
+from ..assess.outcome import Encoder
+from ..cases import ValidCase, valid_case
 from ..engines import EngineName
 from ..errors import CaseError, EngineError
 from ..language.loading import load_rulebase
@@ -57,25 +61,46 @@ def error_line(case_id: str | None, source: str, error: str) -> Scored:
 
 def score_record(assessor: Assessor, record: Record) -> Scored:
     """Parse, validate and assess one record; any problem becomes an error line, never an exception."""
+    valid = _quick_case(record)
+    if valid is None:  # anything unusual, and every error, is read the long way, which names every problem
+        try:
+            case = to_case(record)
+        except CaseError as exc:
+            return error_line(exc.case_id or record.default_id, record.source, "; ".join(exc.problems))
+        except Exception as exc:  # noqa: BLE001 - a bug must cost one case, never the batch
+            return error_line(record.default_id, record.source, f"internal error: {type(exc).__name__}: {exc}")
+        valid = ValidCase(case.answers(), case.id, case.expected_urgency, case.expected_surgical)
     try:
-        case = to_case(record)
-    except CaseError as exc:
-        return error_line(exc.case_id or record.default_id, record.source, "; ".join(exc.problems))
-    except Exception as exc:  # noqa: BLE001 - a bug must cost one case, never the batch
-        return error_line(record.default_id, record.source, f"internal error: {type(exc).__name__}: {exc}")
-    try:
-        assessment = assessor.assess(case)
+        outcome = assessor.outcome(valid.answers, valid.case_id)
+        line = _ENCODER.encode(outcome, record.source)
     except Exception as exc:  # noqa: BLE001 - a bug must cost one case, never the batch
         detail = str(exc) if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
-        return error_line(case.id, record.source, f"internal error: {detail}")
-    data = assessment.model_dump(mode="json")
-    data["source"] = record.source
+        return error_line(valid.case_id, record.source, f"internal error: {detail}")
     return Scored(
-        case_id=assessment.case_id, source=record.source, json_line=json.dumps(data, ensure_ascii=False),
-        urgency=assessment.urgency, surgical=assessment.surgical_consultation, complete=assessment.complete,
-        fired_rules=tuple(assessment.fired_rules), expected_urgency=case.expected_urgency,
-        expected_surgical=case.expected_surgical, rules_hash=assessment.rules_hash,
+        case_id=outcome.case_id, source=record.source, json_line=line, urgency=outcome.urgency,
+        surgical=outcome.surgical_consultation, complete=outcome.complete, fired_rules=tuple(outcome.fired_rules),
+        expected_urgency=valid.expected_urgency, expected_surgical=valid.expected_surgical,
+        rules_hash=outcome.rules_hash,
     )
+
+
+def _quick_case(record: Record) -> ValidCase | None:
+    """A JSON record's case when a quick parse and check find it certainly valid; else None (``to_case`` decides)."""
+    text = record.text
+    if text is None or record.suffix not in (".jsonl", ".json"):
+        return None
+    try:
+        data = orjson.loads(text)  # refuses what json refuses and more (NaN, lone surrogates): then to_case decides
+    except orjson.JSONDecodeError:
+        return None
+    # orjson keeps the last of repeated keys; every key has its colon, so as many colons as keys means none repeats.
+    if type(data) is not dict or text.count(":") != len(data):
+        return None
+    return valid_case(data, record.default_id)
+
+
+#: The output encoder of this process: it keeps the rule bases' texts encoded, by their content.
+_ENCODER = Encoder()
 
 
 # One assessor per process and rules folder, built once (a worker's initializer or first use).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from ..service.commands import fhir, serve
 from .assess import assess, check
 from .coverage import coverage
 from .interview import interview
@@ -20,7 +21,7 @@ def cli() -> None:
     """Triage back, neck and mid-back symptoms against cited clinical criteria."""
 
 
-for _command in (assess, check, score, interview, coverage):
+for _command in (assess, check, score, interview, coverage, serve, fhir):
     cli.add_command(_command)
 
 

@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from .common import RULES_OPTION, VIEW_OPTION, View, run_command, shown
+from .common import ENGINE_OPTION, RULES_OPTION, VIEW_OPTION, View, run_command, shown
+
+if TYPE_CHECKING:
+    from ..engines import EngineName
 
 
 @click.command()
 @click.argument("case_file", metavar="CASE_FILE")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for people, json for programs (case-format.md).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "fhir"]), default="text",
+              show_default=True, help="text for people, json for programs (case-format.md), fhir for a FHIR "
+              "GuidanceResponse.")
 @VIEW_OPTION
 @RULES_OPTION
-def assess(case_file: str, output_format: str, view: View, rules_dir: str | None) -> None:
-    """Assess one case file (JSON or YAML; - reads standard input)."""
+@ENGINE_OPTION
+def assess(case_file: str, output_format: str, view: View, rules_dir: str | None, engine: EngineName) -> None:
+    """Assess one case file (JSON or YAML; - reads standard input) or FHIR QuestionnaireResponse (JSON)."""
 
     def action() -> None:
         from ..assess.assessor import Assessor
         from ..assess.render import render_text
-        from ..cases import load_case
         from ..language.loading import load_rulebase
+        from ..service.fhir import guidance_json, load_case_or_response
 
         rulebase = load_rulebase(rules_dir)
-        case = load_case(case_file)
-        assessment = Assessor(rulebase).assess(case)
+        case, response = load_case_or_response(case_file)  # or a FHIR QuestionnaireResponse, by its resourceType
+        assessment = Assessor(rulebase, engine).assess(case)
         if output_format == "json":
             import json
 
@@ -36,6 +43,10 @@ def assess(case_file: str, output_format: str, view: View, rules_dir: str | None
                 if key == "rules_hash":
                     data["rules_path"] = rulebase.location
             click.echo(json_safe(json.dumps(data, indent=2, ensure_ascii=False)))
+        elif output_format == "fhir":
+            from ..batch.outputs import json_safe
+
+            click.echo(json_safe(guidance_json(assessment, rulebase.labels, response)))
         else:
             text = render_text(assessment, rulebase.labels, view=view, meta=rulebase.meta)
             click.echo(shown(text), nl=False)

@@ -4,11 +4,14 @@ Exit codes, one meaning each: 0 done; 1 the input, the rules or the environment 
 used (a missing or unreadable file, a bad case, a failed check or gate, an output that
 cannot be written or is in use, a missing optional package, an unreachable scheduler), or
 some cases could not be scored; 2 the command line itself is malformed (click's usage
-errors); 3 a bug in triage; 130 interrupted (Ctrl-C, SIGINT); 143 stopped by SIGTERM.
+errors); 3 a bug in triage; 130 interrupted (Ctrl-C, SIGINT); 143 stopped by SIGTERM; 141
+the reader of the output went away (a closed pipe, as a shell reports SIGPIPE).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -18,7 +21,7 @@ import click
 
 from ..errors import Terminated, TriageError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the command line imports only what a command needs, when it runs (triage --help: click)
     from ..batch.inputs import InputFile
     from ..language.rulebook import RuleBase
 
@@ -41,6 +44,11 @@ View = Literal["person", "clinician"]
 VIEW_OPTION = click.option(
     "--for", "view", type=click.Choice(["person", "clinician"]), default="person", show_default=True,
     help="person: plain words; clinician: adds criterion and rule ids, field names and full sources.",
+)
+
+ENGINE_OPTION = click.option(
+    "--engine", type=click.Choice(["durable", "python"]), default="durable", show_default=True,
+    help="Rule engine: durable_rules, or the rule base compiled to Python (same results, faster).",
 )
 
 
@@ -76,6 +84,10 @@ def run_command(action: Callable[[], Any]) -> None:
         if exc.exit_code == 3:
             click.echo("This is a bug in triage; please report it with the case that caused it.", err=True)
         sys.exit(exc.exit_code)
+    except BrokenPipeError:  # the reader of the output went away (| head): nothing left to say to it
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit flushing stdout
+        sys.exit(141)  # as a shell reports a program stopped by SIGPIPE
     except KeyboardInterrupt as exc:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while leaving must not print a traceback
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

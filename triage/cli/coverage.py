@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from contextlib import ExitStack
+from typing import TYPE_CHECKING
 
 import click
 
-from .common import RULES_OPTION, expand_inputs, run_command, shown
+if TYPE_CHECKING:
+    from ..engines import EngineName
+
+from .common import ENGINE_OPTION, RULES_OPTION, expand_inputs, run_command, shown
 
 
 @click.command()
@@ -21,14 +24,17 @@ from .common import RULES_OPTION, expand_inputs, run_command, shown
 @click.option("--fail-under", type=click.FloatRange(0, 100), default=None, metavar="PERCENT",
               help="Exit 1 when fewer than PERCENT of the rules fired, naming those never fired.")
 @RULES_OPTION
+@ENGINE_OPTION
 def coverage(cases: tuple[str, ...], as_json: bool, junit_file: str | None, cobertura_file: str | None,
-             fail_under: float | None, rules_dir: str | None) -> None:
+             fail_under: float | None, rules_dir: str | None, engine: EngineName) -> None:
     """Score cases (anything triage score reads) and report the rules, conditions, levels and findings they reach.
 
     Exit 0 when done, 1 when rule coverage is under --fail-under or some case could not be scored.
     """
 
     def action() -> None:
+        import json
+
         from ..batch.outputs import json_safe
         from ..coverage.measure import measure
         from ..coverage.report import render_cobertura, render_json, render_junit, render_text
@@ -40,7 +46,7 @@ def coverage(cases: tuple[str, ...], as_json: bool, junit_file: str | None, cobe
             for path, _ in outputs:  # an output that cannot be written is said before any case is scored
                 locks.enter_context(output_lock(path))
             expand_inputs(cases)
-            report = measure(cases, rules_dir)
+            report = measure(cases, rules_dir, engine)
             if as_json:
                 click.echo(json_safe(json.dumps(render_json(report), indent=2, ensure_ascii=False)))
             else:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from .common import RULES_OPTION, expand_inputs, rules_label, run_command, shown
+if TYPE_CHECKING:
+    from ..engines import EngineName
+
+from .common import ENGINE_OPTION, RULES_OPTION, expand_inputs, rules_label, run_command, shown
 
 
 @click.command()
@@ -28,9 +32,10 @@ from .common import RULES_OPTION, expand_inputs, rules_label, run_command, shown
               help="Score on a dask.distributed cluster (needs the dask extra: pip install '.[dask]').")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @RULES_OPTION
+@ENGINE_OPTION
 def score(inputs: tuple[str, ...], output: str | None, output_format: str | None, workers: int | None,
           max_errors: int | None, fail_fast: bool, evaluate: bool, fail_on_under_triage: bool,
-          dask_address: str | None, quiet: bool, rules_dir: str | None) -> None:
+          dask_address: str | None, quiet: bool, rules_dir: str | None, engine: EngineName) -> None:
     """Score many cases: case files, folders of them, JSON Lines and CSV, mixed; - reads JSON Lines from stdin.
 
     Writes one line per case, in input order: the assessment JSON (JSON Lines) or a
@@ -54,11 +59,12 @@ def score(inputs: tuple[str, ...], output: str | None, output_format: str | None
 
                 check_scheduler(dask_address)
             rulebase = load_rulebase(rules_dir)
-            process_assessor(rules_dir)  # the engine accepts the rules here, not in each worker
+            process_assessor(rules_dir, engine)  # the engine accepts the rules here, not in each worker
             summary = run_score(
                 files, output=output, output_format=output_format, workers=workers,
                 max_errors=1 if fail_fast else max_errors, evaluate=evaluate or fail_on_under_triage,
                 dask_address=dask_address, quiet=quiet, rules_dir=rules_dir, rules_label=rules_label(rulebase),
+                engine=engine,
             )
         failed = summary.errors > 0
         if fail_on_under_triage and summary.under_triaged:

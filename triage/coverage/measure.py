@@ -7,13 +7,15 @@ from pathlib import Path
 
 from ..batch.inputs import read_records, to_case
 from ..batch.scoring import process_assessor
+from ..engines import EngineName
 from ..errors import CaseError
 from .collector import CoverageCollector, CoverageReport
 
 
-def measure(inputs: Iterable[str], rules_dir: str | Path | None = None) -> CoverageReport:
+def measure(inputs: Iterable[str], rules_dir: str | Path | None = None,
+            engine: EngineName = "durable") -> CoverageReport:
     """Assess every case of ``inputs`` (anything ``triage score`` reads) and report the coverage of the rules."""
-    assessor = process_assessor(str(rules_dir) if rules_dir is not None else None)
+    assessor = process_assessor(str(rules_dir) if rules_dir is not None else None, engine)
     collector = CoverageCollector(assessor.rulebase)
     for record in read_records(inputs):
         try:

@@ -30,6 +30,7 @@ import json
 from typing import Any
 
 import durable_rules_engine as _core  # durable_rules' C core (package durable-rules)
+import orjson
 
 from ..errors import EngineError, RuleBaseError
 from ..language.conditions import AllOf, AnyOf, FieldTest, FindingTest, Node, NotOf, findings_read, fold
@@ -273,7 +274,10 @@ class DurableEngine:
         findings: set[str] = set()
         state = None
         try:
-            encoded = json.dumps(fact)
+            try:
+                encoded = orjson.dumps(fact).decode()
+            except TypeError:  # a number beyond 64 bits (a valid answer, e.g. duration_days): see _clamped
+                encoded = orjson.dumps(_clamped(fact)).decode()
             state = self._checked(_core.assert_fact(handle, encoded), "the case")
             started = _core.start_action_for_state(handle, state)
             activation = started[1] if started else None
@@ -287,7 +291,7 @@ class DurableEngine:
                     if finding and finding not in findings:  # asserting a fact twice is an error
                         findings.add(finding)
                         if finding in self._consumed:  # a fact no rule reads is an error
-                            derived = json.dumps({"t": "finding", "name": finding, "sid": sid})
+                            derived = f'{{"t":"finding","name":"{finding}","sid":"{sid}"}}'  # a finding is a name
                             self._checked(_core.assert_fact(handle, derived), f"finding {finding}")
                 activation = _core.complete_and_start_action(handle, state)
         except BaseException as exc:
@@ -308,6 +312,16 @@ class DurableEngine:
             reason = {1: "no rule matched it", 2: "it was already asserted"}.get(code, f"result code {code}")
             raise EngineError(f"durable_rules did not take {what}: {reason}")
         return state
+
+
+#: durable_rules reads numbers as 64-bit integers, saturating beyond (C ``atol``): the same here,
+#: so a number past 2**63 compares as the largest one. Rule operands are at most 2**53
+#: (durable_limits), so every test of a clamped answer keeps its meaning.
+_INT64 = 2**63 - 1
+
+
+def _clamped(fact: dict[str, Any]) -> dict[str, Any]:
+    return {name: max(-_INT64, min(_INT64, value)) if type(value) is int else value for name, value in fact.items()}
 
 
 def _abandon(handle: int, state: int) -> None:

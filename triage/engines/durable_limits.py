@@ -12,8 +12,10 @@ and names the rules that would reach a limit, in milliseconds:
 what                                       works up to  past it
 ========================================  ==========  =====================================
 tests on answers directly below one test   511          compiling or the first case hangs
-unknown tests and ``any`` joins below one  128          refused (error 107)
-rule patterns ending at one test           256          refused (error 108)
+unknown tests and ``any`` joins below one  128          refused (error 107), or memory past the
+                                                        table overwritten (it is checked by
+                                                        reading past its end)
+rule patterns ending at one test           256          the same (error 108)
 ``all``/``any`` groups in one pattern      15           refused (error 113; 2 slots each, 31)
 patterns in one compiled rule              16           a case fails (error 304): 15 findings
 compiled rules in the rule base            4,096        refused (error 106)

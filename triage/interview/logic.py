@@ -26,6 +26,7 @@ class Logic:
         self._conditions: dict[str, Compiled] = {qid: compile_condition(c) for qid, c in shown_if.items()}
         self._gates = {qid: fields_read(c) for qid, c in shown_if.items()}
         self._probes = {qid: {f: probe_values(c, f) for f in self._gates[qid]} for qid, c in shown_if.items()}
+        self._last: tuple[list[tuple[str, type, Any]], dict[str, Any], set[str]] | None = None
 
     def is_shown(self, question: Question, answers: dict[str, Any]) -> bool:
         """Whether a question is shown given the answers to earlier questions.
@@ -37,8 +38,9 @@ class Logic:
         condition = self._conditions.get(question.id)
         if condition is None:
             return True
-        known = {k: v for k, v in answers.items() if v is not None}
-        unsure = [f for f in self._gates[question.id] if f in answers and answers[f] is None]
+        gates = self._gates[question.id]
+        known = {f: answers[f] for f in gates if answers.get(f) is not None}
+        unsure = [f for f in gates if f in answers and answers[f] is None]
         probes = self._probes[question.id]
         for values in itertools.product(*(probes[f] for f in unsure)):
             if condition.holds({**known, **dict(zip(unsure, values, strict=True))}, frozenset()):
@@ -46,6 +48,12 @@ class Logic:
         return False
 
     def _walk(self, given: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+        # The interview asks for the same walk several times per answer: keep the last one
+        # (compared with types, since True == 1; read once, so a concurrent walk cannot mix them).
+        key = [(k, type(v), v) for k, v in given.items()]
+        last = self._last
+        if last is not None and last[0] == key:
+            return dict(last[1]), set(last[2])
         effective: dict[str, Any] = {}
         shown: set[str] = set()
         for question in self.questionnaire.questions:
@@ -55,7 +63,16 @@ class Logic:
                     effective[question.id] = given[question.id]
             elif question.hidden_answer is not None:
                 effective[question.id] = question.hidden_answer
+        self._last = (key, dict(effective), set(shown))
         return effective, shown
+
+    def shown(self, given: dict[str, Any]) -> set[str]:
+        """The ids of the questions shown given these answers, walking the questions in order."""
+        return self._walk(given)[1]
+
+    def probes(self, question_id: str, gate: str) -> list[Any]:
+        """The answers tried for ``gate`` answered "not sure" when deciding whether ``question_id`` is shown."""
+        return list(self._probes[question_id][gate])
 
     def shown_answers(self, given: dict[str, Any]) -> dict[str, Any]:
         """The answers in force, walking the questions in order: given answers of shown questions, and the

@@ -146,7 +146,7 @@ def load_questionnaire(path: str | Path | None = None) -> Questionnaire:
             where = format_location(loc[4:] if label else loc)
             line = lines.of(loc)
             problems.append(f"{name}{f':{line}' if line else ''}: {label}{where}: {reason}")
-        raise QuestionnaireError(f"questionnaire {file}: {len(problems)} problem(s)", problems) from None
+        raise QuestionnaireError(f"questionnaire {file}: {count(len(problems), 'problem')}", problems) from None
     question_lines = {question.id: lines.of(("sections", s, "questions", q, "id"))
                       for s, section in enumerate(questionnaire.sections)
                       for q, question in enumerate(section.questions)}
@@ -155,8 +155,13 @@ def load_questionnaire(path: str | Path | None = None) -> Questionnaire:
         line = question_lines.get(problem.split("'")[1]) if problem.startswith("question '") else None
         problems.append(f"{name}{f':{line}' if line else ''}: {problem}")
     if problems:
-        raise QuestionnaireError(f"questionnaire {file}: {len(problems)} problem(s)", problems)
+        raise QuestionnaireError(f"questionnaire {file}: {count(len(problems), 'problem')}", problems)
     return questionnaire
+
+
+def count(number: int, noun: str) -> str:
+    """'1 problem', '2 problems': a number with its noun in the right form (nouns with a plain plural)."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _question_label(data: Any, loc: tuple[Any, ...]) -> str:

@@ -4,7 +4,8 @@
 ``answers``, and a comparison on one is false unless the test says ``or_unknown``.
 ``because(answers, findings, explained)``: the answers that make a true condition true —
 every true leaf under a true branch, findings replaced by the answers behind them
-(``explained``), unknown answers as ``None``; ``{}`` when the condition is false.
+(``explained[finding]``), unknown answers as ``None``; ``{}`` when the condition is false.
+It evaluates each node once.
 
 The operators' meanings are those of ``operators.OPERATORS``; the durable_rules engine
 compiles the same trees from the same table (``engines.durable``).
@@ -23,6 +24,7 @@ Findings = set[str] | frozenset[str]
 Explanations = dict[str, dict[str, Any]]
 Holds = Callable[[Answers, Findings], bool]
 Because = Callable[[Answers, Findings, Explanations], dict[str, Any]]
+_Parts = tuple[Holds, Callable[[Answers, Findings, Explanations], "dict[str, Any] | None"]]
 
 
 class Compiled:
@@ -62,66 +64,88 @@ def holds_for(test: FieldTest, value: Any) -> bool:
 
 
 class _Compiler:
-    """Builds the closures of each node from those of its parts."""
+    """Builds the closures of each node from those of its parts.
 
-    def field(self, test: FieldTest) -> Compiled:
+    ``explain`` (the body of ``because``) evaluates each node once: ``None`` when the node is
+    false, else the answers that make it true (a dict the caller may not change: findings'
+    explanations are shared).
+    """
+
+    def field(self, test: FieldTest) -> _Parts:
         holds, field = field_meaning(test), test.field
 
-        def because(answers: Answers, findings: Findings, explained: Explanations) -> dict[str, Any]:
-            return {field: answers.get(field)} if holds(answers, findings) else {}
+        def explain(answers: Answers, findings: Findings, explained: Explanations) -> dict[str, Any] | None:
+            return {field: answers.get(field)} if holds(answers, findings) else None
 
-        return Compiled(holds, because)
+        return holds, explain
 
-    def finding(self, test: FindingTest) -> Compiled:
+    def finding(self, test: FindingTest) -> _Parts:
         name = test.finding
 
         def found(answers: Answers, findings: Findings) -> bool:
             return name in findings
 
-        def because(answers: Answers, findings: Findings, explained: Explanations) -> dict[str, Any]:
-            return dict(explained.get(name, {})) if name in findings else {}
+        def explain(answers: Answers, findings: Findings, explained: Explanations) -> dict[str, Any] | None:
+            # every finding held has an explanation (explained may compute it on first use)
+            return explained[name] if name in findings else None
 
-        return Compiled(found, because)
+        return found, explain
 
-    def not_(self, node: NotOf, part: Compiled) -> Compiled:
-        inner, fields = part.holds, fields_read(node.not_)
+    def not_(self, node: NotOf, part: _Parts) -> _Parts:
+        inner, fields = part[0], fields_read(node.not_)
 
         def negated(answers: Answers, findings: Findings) -> bool:
             return not inner(answers, findings)
 
-        def because(answers: Answers, findings: Findings, explained: Explanations) -> dict[str, Any]:
-            return {f: answers.get(f) for f in fields} if negated(answers, findings) else {}
+        def explain(answers: Answers, findings: Findings, explained: Explanations) -> dict[str, Any] | None:
+            return None if inner(answers, findings) else {f: answers.get(f) for f in fields}
 
-        return Compiled(negated, because)
+        return negated, explain
 
-    def all_(self, node: AllOf, parts: list[Compiled]) -> Compiled:
-        tests = [part.holds for part in parts]
+    def all_(self, node: AllOf, parts: list[_Parts]) -> _Parts:
+        tests = [part[0] for part in parts]
+        explains = [part[1] for part in parts]
 
         def holds(answers: Answers, findings: Findings) -> bool:
             return all(test(answers, findings) for test in tests)
 
-        return Compiled(holds, _union_because(holds, parts))
+        def explain(answers: Answers, findings: Findings, explained: Explanations) -> dict[str, Any] | None:
+            result: dict[str, Any] = {}
+            for part in explains:
+                found = part(answers, findings, explained)
+                if found is None:
+                    return None
+                result.update(found)
+            return result
 
-    def any_(self, node: AnyOf, parts: list[Compiled]) -> Compiled:
-        tests = [part.holds for part in parts]
+        return holds, explain
+
+    def any_(self, node: AnyOf, parts: list[_Parts]) -> _Parts:
+        tests = [part[0] for part in parts]
+        explains = [part[1] for part in parts]
 
         def holds(answers: Answers, findings: Findings) -> bool:
             return any(test(answers, findings) for test in tests)
 
-        return Compiled(holds, _union_because(holds, parts))
+        def explain(answers: Answers, findings: Findings, explained: Explanations) -> dict[str, Any] | None:
+            result: dict[str, Any] | None = None
+            for part in explains:  # every true part is part of the explanation
+                found = part(answers, findings, explained)
+                if found is not None:
+                    if result is None:
+                        result = {}
+                    result.update(found)
+            return result
 
-
-def _union_because(holds: Holds, parts: list[Compiled]) -> Because:
-    def because(answers: Answers, findings: Findings, explained: Explanations) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        if holds(answers, findings):
-            for part in parts:
-                result.update(part.because(answers, findings, explained))
-        return result
-
-    return because
+        return holds, explain
 
 
 def compile_condition(node: Node) -> Compiled:
     """Compile a condition tree into closures (evaluated for every rule of every case: no model access)."""
-    return fold(node, _Compiler())
+    holds, explain = fold(node, _Compiler())
+
+    def because(answers: Answers, findings: Findings, explained: Explanations) -> dict[str, Any]:
+        found = explain(answers, findings, explained)
+        return {} if found is None else dict(found)
+
+    return Compiled(holds, because)
