@@ -15,9 +15,6 @@ import pytest
 
 from .helpers import EXAMPLES, TRACEBACK, run_in_pty, run_triage
 
-XFAIL_EMPTY = pytest.mark.xfail(strict=True, reason="issue 11: --resume of an empty file says 'not a saved triage "
-                                                    "interview', not that the file is empty")
-
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
@@ -54,7 +51,7 @@ CORRUPTIONS: list[Any] = [
     pytest.param(lambda s: raw(s, "defaults", "NaN"), "defaults", id="defaults-nan"),
     pytest.param(lambda s: json.dumps(s)[:60], "line 1", id="truncated"),
     pytest.param(lambda s: bytes(range(256)) * 8, None, id="binary"),
-    pytest.param(lambda s: "", "empty", id="empty", marks=XFAIL_EMPTY),
+    pytest.param(lambda s: "", "empty", id="empty"),
     pytest.param(lambda s: (EXAMPLES / "cauda-equina.yaml").read_text(), "not a saved", id="a-case-file-yaml"),
     pytest.param(lambda s: (EXAMPLES / "neck-partial.json").read_text(), "not a saved", id="a-case-file-json"),
 ]

@@ -122,8 +122,10 @@ def read_session_file(path: str | Path) -> SessionFile:
         raise SessionError(summary, [exc.strerror or str(exc)]) from None
     except SyntaxProblem as exc:
         raise SessionError(summary, [f"this is not a saved triage interview: {exc}"]) from None
+    if not text.strip():
+        raise SessionError(summary, ["the file is empty: it holds no saved interview"])
     try:
-        data = parse_json(text) if text.strip() else None
+        data = parse_json(text)
     except SyntaxProblem as exc:
         raise SessionError(summary, [_not_json(text, str(exc))]) from None
     if not isinstance(data, dict) or data.get("format") != SESSION_FORMAT:
