@@ -277,7 +277,7 @@ BAD_SESSIONS: list[tuple[str, Any, str]] = [
     ("5000-digits", lambda a: _saved(a).replace('"lumbar"', "9" * 5000), "a number of 5,000 digits is too long"),
     ("deep-nesting", lambda a: _saved(a).replace('"lumbar"', "[" * 100_000 + "]" * 100_000), "nested too deeply"),
     ("truncated", lambda a: _saved(a)[:60], "damaged or cut short (not valid JSON at line 1, column"),
-    ("empty", lambda a: "", "not a saved triage interview"),
+    ("empty", lambda a: "", "the file is empty"),
     ("binary", lambda a: b"\x00\x01\xff PNG", "not a text file"),
     ("not-utf-8", lambda a: b'{"a": "\xff"}', "not UTF-8 text"),
     ("a-yaml-case-file", lambda a: "id: c1\nage: 40\nregion: lumbar\n", "it looks like a case file: assess it"),
