@@ -46,6 +46,8 @@ from triage.models import (
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+#: How a transcript shows the repository's own folder (the README's transcripts say the same).
+CHECKOUT = "/path/to/checkout"
 
 GENERATED = re.compile(r"(<!-- generated: (?P<name>[^>]+?) -->\n)(?P<body>.*?)(<!-- end generated: (?P=name) -->)",
                        re.DOTALL)
@@ -228,7 +230,8 @@ def transcript(command: str) -> tuple[int, str]:
         raise ValueError(f"a transcript runs triage, not {args[0]!r}")
     with chdir(ROOT):
         result = CliRunner().invoke(cli, args[1:], catch_exceptions=False)
-    return result.exit_code, result.output
+    # Outputs name the rule folder by its absolute path: shown as in a checkout anywhere.
+    return result.exit_code, result.output.replace(str(ROOT), CHECKOUT)
 
 
 def unmatched_markers(text: str) -> list[str]:

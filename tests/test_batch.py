@@ -158,11 +158,12 @@ def test_dask_local_cluster_gives_identical_results(corpus: Path) -> None:
 
 
 def test_exit_codes_and_fail_fast(corpus: Path, tmp_path: Path) -> None:
-    """0 when every case scored, 1 when some could not, 2 for usage; --fail-fast stops at the first error."""
+    """0 when every case scored; 1 when some could not or an input is missing or of no case kind; 2 for usage."""
     assert score_cli(str(corpus / GOOD_FILES[0]), "-o", str(tmp_path / "a.jsonl"), "--workers", "1")[0] == 0
-    assert score_cli(str(tmp_path / "missing-folder"))[0] == 2
+    assert score_cli(str(tmp_path / "missing-folder"))[0] == 1
     (tmp_path / "notes.txt").write_text("hello")
-    assert score_cli(str(tmp_path / "notes.txt"))[0] == 2
+    assert score_cli(str(tmp_path / "notes.txt"))[0] == 1
+    assert score_cli(str(corpus), "--workers", "0")[0] == 2
     out = tmp_path / "ff.jsonl"
     code, output = score_cli(str(corpus), "-o", str(out), "--workers", "1", "--fail-fast")
     assert code == 1 and "stopped after 1 case(s) could not be scored (3 written)" in output
@@ -242,3 +243,54 @@ def test_large_inputs_are_read_a_line_at_a_time(tmp_path: Path) -> None:
     rest = list(records)
     assert rest[0].error == "not UTF-8 text: byte 0xe9 at position 31 cannot be decoded"
     assert rest[1].text == '{"id": "c", "age": 41}'
+
+
+def test_csv_cells_of_the_golden_case_fields_are_converted() -> None:
+    """In CSV, expected_complete is a yes/no flag and expected_unanswered a list of names, as in case files."""
+    from triage.batch.inputs import csv_row_to_data
+
+    data, problems = csv_row_to_data({"id": "c1", "expected_complete": "no", "expected_surgical": "yes",
+                                      "expected_unanswered": "fever; night_pain  weakness", "expected_rules": "a b"})
+    assert problems == []
+    assert data == {"id": "c1", "expected_complete": False, "expected_surgical": True,
+                    "expected_unanswered": ["fever", "night_pain", "weakness"], "expected_rules": ["a", "b"]}
+    _, problems = csv_row_to_data({"expected_complete": "perhaps"})
+    assert problems == ["field 'expected_complete': expected yes/no (yes, no, true, false, y, n, 1 or 0), got 'perhaps'"]
+
+
+def test_a_csv_case_with_golden_fields_scores_like_its_yaml(tmp_path: Path) -> None:
+    """A golden case written as a CSV row is read with the same expected_* values as the same case in YAML."""
+    from triage.batch.inputs import read_records, to_case
+
+    (tmp_path / "g.csv").write_text("id,region,fever,expected_complete,expected_unanswered\n"
+                                    "g1,lumbar,yes,no,night_pain;saddle_numbness\n")
+    (tmp_path / "g.yaml").write_text("id: g1\nregion: lumbar\nfever: true\nexpected_complete: false\n"
+                                     "expected_unanswered: [night_pain, saddle_numbness]\n")
+    from_csv, from_yaml = (to_case(record) for record in read_records([str(tmp_path)]))
+    assert from_csv == from_yaml
+
+
+def test_a_cell_spanning_lines_costs_the_lines_that_open_and_close_it(tmp_path: Path) -> None:
+    """A quoted cell holding a line break is refused on the line that opens it and the one that closes it."""
+    from triage.batch.inputs import read_records
+
+    (tmp_path / "m.csv").write_text('id,description,age\nc1,"first line\nsecond line",30\nc2,"one ""quoted"" line",40\n')
+    records = list(read_records([str(tmp_path / "m.csv")]))
+    assert [(r.source.rsplit(":", 1)[1], r.error is None) for r in records] == \
+        [("row 2", False), ("row 3", False), ("row 4", True)]
+    assert all("unbalanced quote" in (r.error or "") for r in records[:2])
+    assert records[2].row == {"id": "c2", "description": 'one "quoted" line', "age": "40"}
+
+
+def test_a_reader_that_goes_away_stops_the_run_quietly(tmp_path: Path) -> None:
+    """``triage score ... | head -1``: when the output pipe closes, the run stops with 141 and no traceback."""
+    big = tmp_path / "many.jsonl"
+    big.write_text((json.dumps(all_no_answers()) + "\n") * 20_000)
+    proc = subprocess.Popen([sys.executable, "-m", "triage", "score", str(big), "--workers", "2", "-q"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert json.loads(first)["urgency"] and proc.returncode == 141, err
+    assert b"Traceback" not in err and b"internal error" not in err, err

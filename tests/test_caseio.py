@@ -106,15 +106,24 @@ def test_choice_errors_suggest_the_right_value(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "problem"),
     [
-        ("huge.json", '{"age": ' + "9" * 5000 + "}", "not valid JSON: a number has too many digits"),
-        ("deep.json", "[" * 100_000 + "]" * 100_000, "not valid JSON: nested too deeply"),
-        ("huge.yaml", "age: " + "9" * 5000 + "\n", "not valid YAML: a number has too many digits"),
+        ("huge.json", '{"age": ' + "9" * 5000 + "}",
+         "not valid JSON: field 'age': a number of 5,000 digits is too long (at most 4,300)"),
+        ("deep.json", "[" * 100_000 + "]" * 100_000,
+         "not valid JSON: line 1, column 101: lists or objects nested too deeply"),
+        ("deep-field.json", '{"id": "x",\n "description": ' + "[" * 100_000 + "]" * 100_000 + "}",
+         "not valid JSON: field 'description', line 2, column 116: lists or objects nested too deeply"),
+        ("deep.yaml", "id: x\ndescription: " + "[" * 100_000 + "]" * 100_000 + "\n",
+         "not valid YAML: field 'description', line 2, column 114: lists or mappings nested too deeply"),
+        ("huge.yaml", "age: " + "9" * 5000 + "\n",
+         "not valid YAML: field 'age' (line 1): a number of 5,000 digits is too long (at most 4,300)"),
+        ("escape.yaml", "id: x\x1b[31m\n", "not valid YAML: line 1, column 6: the character \\x1b is not allowed "
+                                             "(a control character)"),
         ("key.yaml", "? [a, b]\n: 1\n", "not valid YAML: line 1, column 3: a key must be a name, not a list or mapping"),
         ("surrogate.json", '{"id": "\\ud800"}', "field 'id': contains an invalid character (a lone surrogate)"),
     ],
 )
 def test_pathological_input_is_a_case_error(tmp_path: Path, name: str, content: str, problem: str) -> None:
-    """Huge numbers, deep nesting, unhashable keys and invalid characters are reported, never a crash."""
+    """Huge numbers, deep nesting, unhashable keys and invalid characters are reported with their field or line."""
     path = tmp_path / name
     path.write_text(content)
     assert problems_of(path) == (f"{path}: cannot read this case", [problem])

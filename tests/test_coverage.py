@@ -162,9 +162,10 @@ def test_unreadable_case_is_reported_and_exits_1(tmp_path: Path) -> None:
     assert "rules fired:  1 of 3" in result.stdout
 
 
-def test_missing_input_is_a_usage_error() -> None:
-    """An input that does not exist exits 2 before anything is scored."""
-    assert run("no/such/folder", "--rules", str(RULES)).exit_code == 2
+def test_missing_input_is_an_input_error() -> None:
+    """An input that does not exist exits 1 (as a missing case file does for assess), naming it."""
+    result = run("no/such/folder", "--rules", str(RULES))
+    assert result.exit_code == 1 and "no/such/folder: no such file or folder" in result.stderr
 
 
 def test_mcdc_needs_a_pair_differing_in_that_condition_alone(rulebase: RuleBase) -> None:

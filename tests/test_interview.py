@@ -274,7 +274,7 @@ BAD_SESSIONS: list[tuple[str, Any, str]] = [
     ("answer-not-a-question", lambda a: _saved(a, answers={"agee": 3}), "answer 'agee': not a question (did you mean"),
     ("answer-out-of-range", lambda a: _saved(a, answers={"age": 10**40}), "answer 'age': "),
     ("finished-not-a-flag", lambda a: _saved(a, finished="no"), "'finished': expected a yes/no answer"),
-    ("5000-digits", lambda a: _saved(a).replace('"lumbar"', "9" * 5000), "a number has too many digits"),
+    ("5000-digits", lambda a: _saved(a).replace('"lumbar"', "9" * 5000), "a number of 5,000 digits is too long"),
     ("deep-nesting", lambda a: _saved(a).replace('"lumbar"', "[" * 100_000 + "]" * 100_000), "nested too deeply"),
     ("truncated", lambda a: _saved(a)[:60], "damaged or cut short (not valid JSON at line 1, column"),
     ("empty", lambda a: "", "the file is empty"),
@@ -406,6 +406,7 @@ def test_answers_accept_any_case_file_and_match_assess(tmp_path: Path) -> None:
     resaved = json.loads(runner.invoke(cli, ["assess", str(saved), "--format", "json"]).stdout)
     assert interview["urgency"] == "emergency" and interview["questions_asked"] == 30  # E5 at recent_infection
     assert interview["case_id"] == "full-1"
+    assessed.pop("rules_path"), resaved.pop("rules_path")  # assess names the rule folder; the interview not yet
     assert {k: v for k, v in interview.items() if k not in ("questions_asked", "stopped_early", "answers_not_used")} \
         == assessed == resaved
     assert "sex: female" in saved.read_text() and "prior_spine_surgery: true" in saved.read_text()

@@ -19,9 +19,13 @@ TRANSCRIPTS = re.findall(r"<!-- transcript: (.+?) -->\n```text\n(.*?)```", READM
 RULES_HASH = re.compile(r"(?<=sha256 )[0-9a-f]{12}(?:[0-9a-f]{52})?\b|(?<=rules \d\.\d\.\d, )[0-9a-f]{12}\b")
 
 
+#: The rule folder an output names (absolute: it differs from one checkout to another).
+RULES_PATH = re.compile(r"(?<=[Rr]ule base:)(\s+)/\S+")
+
+
 def mask_hash(text: str) -> str:
-    """The text with the rules hash replaced, so that editing a comment in a rule file changes nothing."""
-    return RULES_HASH.sub("<rules-hash>", text)
+    """The text with the rules hash and folder replaced, so that editing a comment in a rule file changes nothing."""
+    return RULES_PATH.sub(r"\1<rules-path>", RULES_HASH.sub("<rules-hash>", text))
 
 
 def test_ci_runs_the_readme_test_command() -> None:

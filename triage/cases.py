@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from .errors import CaseError
 from .files import SyntaxProblem, decode, has_lone_surrogate, parse_by_suffix
 from .models import ANSWER_FIELDS, DOMAINS, Case, Urgency
-from .validation import format_location, located_messages
+from .validation import MAX_PROBLEMS, capped, format_location, located_messages, shortened, suggest
 
 STDIN = "-"
 
@@ -29,25 +29,54 @@ def case_from_data(data: Any, source: str, default_id: str | None = None) -> Cas
             [f"a case is a mapping of question names to answers, but the file holds {kind}"],
             case_id=default_id,
         )
-    bad_text = [f"field '{key}': contains an invalid character (a lone surrogate)" for key, value in data.items()
-                if (isinstance(value, str) and has_lone_surrogate(value))
-                or (isinstance(key, str) and has_lone_surrogate(key))]
+    bad_text = _surrogate_problems(data)
     if bad_text:
-        raise CaseError(f"{source}: cannot read this case", bad_text, case_id=default_id)
+        raise CaseError(f"{source}: cannot read this case", capped(bad_text), case_id=default_id)
     case_id = data["id"] if isinstance(data.get("id"), str) else default_id
-    case_label = f" (case '{data['id']}')" if isinstance(data.get("id"), str) else ""
+    case_label = f" (case '{shortened(data['id'])}')" if isinstance(data.get("id"), str) else ""
+    # Unknown fields are named here, not by pydantic: a case with a million of them is refused
+    # in a second, with the first few named, rather than after minutes and gigabytes.
+    unknown = [key for key in data if key not in Case.model_fields]
+    problems: list[str] = [
+        f"field '{format_location((str(key),))}': unknown field{suggest(str(key), Case.model_fields)}"
+        for key in unknown[:MAX_PROBLEMS]
+    ]
     try:
-        case = Case.model_validate(data)
+        case = Case.model_validate({k: v for k, v in data.items() if k in Case.model_fields} if unknown else data)
     except ValidationError as exc:
         problems = [
             f"field '{format_location(loc)}': {reason}"
             for loc, reason in located_messages(exc, known_fields=Case.model_fields)
-        ]
-        noun = "problem" if len(problems) == 1 else "problems"
-        raise CaseError(f"{source}{case_label}: {len(problems)} {noun} in this case", problems, case_id) from None
+        ] + problems
+    if problems:
+        count = len(problems) + max(len(unknown) - MAX_PROBLEMS, 0)
+        noun = "problem" if count == 1 else "problems"
+        listed = capped(problems, MAX_PROBLEMS, more=count - len(problems))
+        raise CaseError(f"{source}{case_label}: {count:,} {noun} in this case", listed, case_id) from None
     if case.id is None and default_id is not None:
         case = case.model_copy(update={"id": default_id})
     return case
+
+
+def _surrogate_problems(data: dict[Any, Any]) -> list[str]:
+    """Every key and text, at any depth, holding a lone surrogate (a JSON escape such as \\ud800: not Unicode)."""
+    problems: list[str] = []
+    stack: list[tuple[tuple[Any, ...], Any]] = [((key,), value) for key, value in data.items()]
+    seen: set[int] = set()  # a YAML alias repeats one list: look at it once (a "billion laughs" is exponential)
+    while stack and len(problems) <= MAX_PROBLEMS:
+        loc, value = stack.pop()
+        key = loc[-1]
+        if (isinstance(key, str) and has_lone_surrogate(key)) or (isinstance(value, str) and has_lone_surrogate(value)):
+            problems.append(f"field '{format_location(loc)}': contains an invalid character (a lone surrogate)")
+        elif isinstance(value, dict | list):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+        if isinstance(value, dict):
+            stack += [((*loc, k), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [((*loc, n), v) for n, v in enumerate(value)]
+    return sorted(problems)
 
 
 class ValidCase(NamedTuple):

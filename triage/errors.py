@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class TriageError(Exception):
     """Base class of every error triage reports to a user."""
@@ -24,6 +26,9 @@ class InputError(TriageError):
         """The summary followed by one indented line per problem."""
         return "\n".join([self.summary, *(f"  - {p}" for p in self.problems)])
 
+    def __reduce__(self) -> tuple[Any, ...]:  # raised in a worker process, raised again in the main one
+        return type(self), (self.summary, self.problems)
+
 
 class CaseError(InputError):
     """A case file is malformed or holds answers outside the case format.
@@ -35,6 +40,9 @@ class CaseError(InputError):
     def __init__(self, summary: str, problems: list[str], case_id: str | None = None):
         self.case_id = case_id
         super().__init__(summary, problems)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.summary, self.problems, self.case_id)
 
 
 class RuleBaseError(InputError):
@@ -53,3 +61,31 @@ class EngineError(TriageError):
     """The rule engine failed while assessing a case (a bug, never the user's input)."""
 
     exit_code = 3
+
+
+class OutputError(TriageError):
+    """An output file cannot be written: its folder is missing or read-only, it is a folder, or it is in use.
+
+    ``reason`` is why, without the file's name (for a caller that words its own message).
+    """
+
+    def __init__(self, message: str, reason: str = ""):
+        self.reason = reason or message
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (str(self), self.reason)
+
+
+class FileInUse(OutputError):
+    """Another triage process is writing the same file (it holds the file's lock)."""
+
+
+class MissingExtra(TriageError):
+    """An optional part of triage is needed but not installed (the message gives the install command)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """The process was asked to stop by SIGTERM: cleaned up like Ctrl-C, reported with exit 143."""
+
+    exit_code = 143

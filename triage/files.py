@@ -2,21 +2,19 @@
 
 YAML is read with safe loading only (a ``SafeLoader`` subclass), refusing duplicate keys;
 ``parse_yaml_lines`` also records the line of every key and list item, so that problems
-found later can name their line. JSON refuses duplicate keys too. Output files are
-written to a temporary file beside them and renamed over them only when complete.
+found later can name their line. JSON refuses duplicate keys too; numbers too long to
+convert and nesting too deep are refused naming the field or line. Output files are written
+to a temporary file beside them and renamed over them only when complete, under a lock
+that makes a second writer refuse (``atomic_output``, ``output_lock``).
 """
 
 from __future__ import annotations
 
 import json
-import os
+import re
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import yaml
 
@@ -81,26 +79,78 @@ def parse_yaml(text: str) -> Any:
     return parse_yaml_lines(text)[0]
 
 
+#: The most digits Python converts to a number (``sys.get_int_max_str_digits``, 4,300 by default).
+MAX_DIGITS = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 4300
+_INT_TAG = "tag:yaml.org,2002:int"
+
+
 def parse_yaml_lines(text: str) -> tuple[Any, Lines]:
     """Parse YAML like ``parse_yaml``, and record the line of every key and list item."""
-    loader = _UniqueKeyLoader(text)
+    try:
+        loader = _UniqueKeyLoader(text)  # the reader refuses control characters here, at once
+    except yaml.reader.ReaderError as exc:
+        raise _reader_problem(text, exc) from None
     try:
         node = loader.get_single_node()
+        _lines(node)  # refuses a number too long to convert, naming its field, before construction fails on it
         data = loader.construct_document(node) if node is not None else None
-        lines = _lines(node)
-    except (RecursionError, ValueError, TypeError) as exc:  # too deep, or a number too long to convert
+        lines = _lines(node)  # after construction, which resolves merge keys (<<) in the nodes
+    except SyntaxProblem:
+        raise
+    except RecursionError:  # nested deeper than the parser can follow
+        place = _deep_yaml_place(text) or f"line {loader.line + 1}: "
+        raise SyntaxProblem(f"not valid YAML: {place}lists or mappings nested too deeply") from None
+    except (ValueError, TypeError) as exc:
         raise SyntaxProblem(f"not valid YAML: {limit_reason(exc)}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = getattr(exc, "problem", None) or re.sub(r'\s*in "<unicode string>",?', "", str(exc))
         raise SyntaxProblem(f"not valid YAML: {where}{problem}") from None
     finally:
         loader.dispose()
     return data, lines
 
 
+def _reader_problem(text: str, exc: yaml.reader.ReaderError) -> SyntaxProblem:
+    """A character YAML does not allow, located (the reader gives its position in characters)."""
+    line, column = _line_and_column(text, exc.position)
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+    shown = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return SyntaxProblem(f"not valid YAML: line {line}, column {column}: the character {shown} is not allowed "
+                         "(a control character)")
+
+
+#: Quoted scalars (skipped), flow brackets, and a line indented by more than 100 spaces (a block nested that deep).
+_YAML_TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|[\[\]{}]|(?m:^[ ]{101,})""")
+_TOP_KEY = re.compile(r"(?m)^([^\s#:'\"][^:\n]*):")
+
+
+def _deep_yaml_place(text: str) -> str:
+    """Where a YAML text nests too deeply (flow brackets, or indentation), with its top-level field; or ""."""
+    depth = 0
+    for token in _YAML_TOKENS.finditer(text):
+        mark = token.group()
+        if mark in "[{":
+            depth += 1
+        elif mark in "]}":
+            depth -= 1
+        if depth > _SHALLOW or mark.startswith(" "):  # flow nesting, or a line indented past any case's depth
+            line, column = _line_and_column(text, token.start())
+            keys = [m.group(1) for m in _TOP_KEY.finditer(text, 0, token.start())]
+            field = f"field '{_path_text((keys[-1].strip(),))}', " if keys else ""
+            return f"{field}line {line}, column {column}: "
+    return ""
+
+
+def _line_and_column(text: str, position: int) -> tuple[int, int]:
+    """The 1-based line and column of a character position in ``text``."""
+    line = text.count("\n", 0, position) + 1
+    return line, position - (text.rfind("\n", 0, position) + 1) + 1
+
+
 def _lines(root: yaml.Node | None) -> Lines:
+    """The line of every key and list item; refuses, located, a number too long to convert."""
     found: dict[tuple[Any, ...], int] = {}
     visited: set[int] = set()  # an alias is the same node: visit it once (a YAML bomb would be exponential)
     stack: list[tuple[yaml.Node, tuple[Any, ...]]] = [(root, ())] if root is not None else []
@@ -109,6 +159,10 @@ def _lines(root: yaml.Node | None) -> Lines:
         if id(node) in visited:
             continue
         visited.add(id(node))
+        if isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG and len(node.value) > MAX_DIGITS:
+            where = f"field '{_path_text(path)}' (line {node.start_mark.line + 1})" if path else \
+                f"line {node.start_mark.line + 1}"
+            raise SyntaxProblem(f"not valid YAML: {where}: {_long_number(len(node.value))}")
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 if isinstance(key_node, yaml.ScalarNode):
@@ -122,25 +176,89 @@ def _lines(root: yaml.Node | None) -> Lines:
     return Lines(found)
 
 
+def _path_text(path: tuple[Any, ...]) -> str:
+    """``('a', 0, 'b')`` as ``a[0].b``, each name shown escaped and cut short."""
+    from .validation import format_location  # validation imports pydantic: only on this error path
+
+    return format_location(path)
+
+
+def _long_number(digits: int) -> str:
+    return f"a number of {digits:,} digits is too long (at most {MAX_DIGITS:,})"
+
+
 def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise SyntaxProblem(f"not valid JSON: the key {key!r} appears twice in one object")
+            from .validation import quoted
+
+            raise SyntaxProblem(f"not valid JSON: the key {quoted(key)} appears twice in one object")
         result[key] = value
     return result
 
 
+class _LongNumber:
+    """Stands for an integer with more digits than Python converts, so that its field can be named."""
+
+    def __init__(self, digits: int):
+        self.digits = digits
+
+
+def _parse_int(text: str) -> int | _LongNumber:
+    return int(text) if len(text) <= MAX_DIGITS else _LongNumber(len(text.lstrip("-")))
+
+
 def parse_json(text: str) -> Any:
-    """Parse JSON, refusing duplicate keys."""
+    """Parse JSON, refusing duplicate keys; a number too long or nesting too deep is refused, located."""
     try:
-        return json.loads(text, object_pairs_hook=_unique_pairs)
+        data = json.loads(text, object_pairs_hook=_unique_pairs, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         raise SyntaxProblem(f"not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except SyntaxProblem:
         raise
-    except (RecursionError, ValueError) as exc:  # too deep, or a number too long to convert
+    except RecursionError:
+        raise SyntaxProblem(f"not valid JSON: {_deep_place(text)}lists or objects nested too deeply") from None
+    except ValueError as exc:
         raise SyntaxProblem(f"not valid JSON: {limit_reason(exc)}") from None
+    if len(text) > MAX_DIGITS:  # a long number needs a long text: look for one only then
+        _refuse_long_numbers(data)
+    return data
+
+
+def _refuse_long_numbers(data: Any) -> None:
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, _LongNumber):
+            where = f"field '{_path_text(path)}'" if path else "the whole document"
+            raise SyntaxProblem(f"not valid JSON: {where}: {_long_number(value.digits)}")
+        if isinstance(value, dict):
+            stack += [((*path, k), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [((*path, n), v) for n, v in enumerate(value)]
+
+
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"\s*:?|[\[\]{}]')
+_SHALLOW = 100  # no case nests this deep; a document that does is reported where it passes this depth
+
+
+def _deep_place(text: str) -> str:
+    """Where a JSON text nests too deeply: the top-level field holding it, and the line and column."""
+    depth, key = 0, None
+    for token in _JSON_TOKENS.finditer(text):
+        mark = token.group()
+        if mark in "[{":
+            depth += 1
+            if depth > _SHALLOW:
+                line, column = _line_and_column(text, token.start())
+                field = f"field '{_path_text((key,))}', " if key is not None else ""
+                return f"{field}line {line}, column {column}: "
+        elif mark in "]}":
+            depth -= 1
+        elif mark.endswith(":") and depth == 1:
+            key = json.loads(mark[:-1].rstrip())
+    return ""
 
 
 def limit_reason(exc: BaseException) -> str:
@@ -171,33 +289,8 @@ def parse_by_suffix(text: str, suffix: str) -> Any:
     return parse_yaml(text)
 
 
-@contextmanager
-def atomic_output(path: str | Path | None, mode: int | None = None) -> Iterator[IO[str]]:
-    """A text stream that replaces ``path`` only when the block ends without error.
+# Output files live in output_files; imported here, where they always were.
+from .output_files import OutputTarget, atomic_output, output_lock, output_target  # noqa: E402
 
-    The data goes to a temporary file beside ``path`` and is renamed over it at the end,
-    so an interrupt or crash never leaves a half-written file where a good one was.
-    ``None`` or ``-`` writes to standard output. ``mode`` (e.g. ``0o600`` for a file of
-    health answers) is set on the temporary file before anything is written to it, so the
-    data is never readable by others, not even for a moment.
-    """
-    if path is None or str(path) == "-":
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    target = Path(path)
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, before the rename
-        "w", encoding="utf-8", newline="", dir=target.parent or ".", prefix=f".{target.name}.", suffix=".partial",
-        delete=False,
-    )
-    try:
-        with handle:
-            if mode is not None:
-                os.fchmod(handle.fileno(), mode)
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, target)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
+__all__ = ["Lines", "OutputTarget", "SyntaxProblem", "atomic_output", "decode", "has_lone_surrogate", "output_lock",
+           "output_target", "parse_by_suffix", "parse_json", "parse_yaml", "parse_yaml_lines"]

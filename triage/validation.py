@@ -3,14 +3,70 @@
 from __future__ import annotations
 
 import difflib
+import os
+import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+if TYPE_CHECKING:  # messages are needed where pydantic is not (the command line's first lines)
+    from pydantic import ValidationError
+
+#: How many characters of a value or name a message shows before cutting it short.
+SHOWN_CHARACTERS = 80
+#: How many problems of one item (a case, a rule) a message lists before saying how many more there are.
+MAX_PROBLEMS = 20
+
+#: Characters a terminal or a reader could be fooled by: C0 and C1 controls, DEL, lone surrogates
+#: (not Unicode; they cannot even be encoded) and the bidirectional overrides ("Trojan source").
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character, lone surrogate and bidi override written as an escape (``\\x1b``).
+
+    Applied to everything of the user's that a message, a terminal or a CSV cell shows, so
+    that no escape sequence reaches a terminal raw and every message can be encoded.
+    """
+    return text if text.isprintable() else _UNPRINTABLE.sub(_escape, text)
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A file name as it can be shown: bytes that are not UTF-8 as ``\\xff``, control characters escaped."""
+    return printable(os.fsencode(path).decode("utf-8", "backslashreplace"))
+
+
+def shortened(text: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """``text`` cut to ``limit`` characters with its length said (``'xxxx…' (10,000,000 characters)``), printable."""
+    if len(text) <= limit:
+        return printable(text)
+    return f"{printable(text[:limit])}… ({len(text):,} characters)"
+
+
+def quoted(text: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """A user's text quoted for a message (``'lumbr'``), escaped, and cut short when long."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"
+
+
+def capped(problems: list[str], limit: int = MAX_PROBLEMS, more: int = 0) -> list[str]:
+    """The first ``limit`` problems, the last saying how many more there are (``more`` counts others not listed)."""
+    more += max(len(problems) - limit, 0)
+    if not more:
+        return problems
+    shown = problems[:limit]
+    return [*shown[:-1], f"{shown[-1]} (and {more:,} more problems)"] if shown else []
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str:
     """A "did you mean" hint for a misspelt name, or an empty string."""
+    if len(name) > 2 * SHOWN_CHARACTERS:  # no name is that long; difflib's time grows with the length
+        return ""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -21,8 +77,10 @@ def _describe_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, (int, float)):
+        return quoted(value)
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**SHOWN_CHARACTERS else f"a number of {len(str(abs(value))):,} digits"
+    if isinstance(value, float):
         return str(value)
     return type(value).__name__
 
@@ -90,5 +148,6 @@ def format_location(loc: Iterable[Any]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            name = shortened(str(part))
+            text += f".{name}" if text else name
     return text

@@ -20,10 +20,8 @@ from .helpers import EXAMPLES, ROOT, child_env, internal_error_signs, run_triage
 
 MISSING = [
     pytest.param(["assess", "missing.yaml"], id="assess"),
-    pytest.param(["score", "nothere.jsonl"], id="score", marks=pytest.mark.xfail(
-        strict=True, reason="issue 11: score exits 2 (usage) for a missing input where assess exits 1")),
-    pytest.param(["coverage", "nothere"], id="coverage", marks=pytest.mark.xfail(
-        strict=True, reason="issue 11: coverage exits 2 (usage) for a missing input where assess exits 1")),
+    pytest.param(["score", "nothere.jsonl"], id="score"),
+    pytest.param(["coverage", "nothere"], id="coverage"),
 ]
 
 
@@ -54,7 +52,6 @@ def test_a_malformed_command_line_is_exit_2(tmp_path: Path, args: list[str]) -> 
     assert run.returncode == 2 and not internal_error_signs(run), run.describe()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: 'triage score -' says '-: no such file or folder'")
 def test_score_dash_reads_json_lines_from_standard_input(tmp_path: Path) -> None:
     """``triage score -`` reads JSON Lines from standard input, one line per case, sources ``<stdin>:N``."""
     lines = json.dumps({"id": "a", "age": 30, "region": "lumbar"}) + "\n" + json.dumps({"id": "b", "agee": 1}) + "\n"
@@ -80,7 +77,6 @@ sys.meta_path.insert(0, _NoDask())
 INSTALL = re.compile(r"pip install '[^']*\[dask\]'")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: --dask without dask installed is ModuleNotFoundError, exit 3")
 def test_dask_not_installed_is_a_clear_error(tmp_path: Path) -> None:
     """--dask without dask exits 1 at once with the install command that --help and the README give."""
     (tmp_path / "nodask").mkdir()
@@ -95,7 +91,6 @@ def test_dask_not_installed_is_a_clear_error(tmp_path: Path) -> None:
     assert hint.group() in (ROOT / "README.md").read_text()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: --dask with no scheduler waits 30 s, then exit 3")
 def test_dask_unreachable_scheduler_is_a_quick_clear_error(tmp_path: Path) -> None:
     """--dask naming an address where no scheduler listens exits 1 within 8 s, naming the address."""
     run = run_triage(["score", str(EXAMPLES), "--dask", "tcp://127.0.0.1:9", "-q"], cwd=tmp_path, timeout=10)
@@ -116,7 +111,6 @@ def evaluation_folder(tmp_path: Path, under: bool) -> Path:
     return folder
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: --evaluate exits 0 even when cases are under-triaged (no gate)")
 def test_evaluate_gate_fails_on_under_triage(tmp_path: Path) -> None:
     """``--evaluate --fail-on-under-triage`` exits 1 naming each under-triaged case, and 0 when there is none."""
     failing = run_triage(["score", str(evaluation_folder(tmp_path, True)), "--evaluate", "--fail-on-under-triage",
@@ -127,7 +121,6 @@ def test_evaluate_gate_fails_on_under_triage(tmp_path: Path) -> None:
     assert passing.returncode == 0, passing.describe()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: --evaluate counts over-triaged cases but does not list them")
 def test_evaluate_lists_over_triaged_cases(tmp_path: Path) -> None:
     """The evaluation lists over-triaged cases as it lists under-triaged ones: id, expected and assessed level."""
     run = run_triage(["score", str(evaluation_folder(tmp_path, True)), "--evaluate", "--workers", "1", "-q"],
@@ -136,7 +129,6 @@ def test_evaluate_lists_over_triaged_cases(tmp_path: Path) -> None:
     assert re.search(r"over-case: expected self_care, assessed emergency", run.err), run.err
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the batch summary counts errors but names none of them")
 def test_summary_names_the_first_errors(tmp_path: Path) -> None:
     """The summary after a run with errors names the first few failed cases with their sources."""
     folder = tmp_path / "in"
@@ -148,7 +140,6 @@ def test_summary_names_the_first_errors(tmp_path: Path) -> None:
     assert "in/bad.json" in run.err and "bad-case" in run.err, run.err
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the progress bar has no total or ETA for a file of known size")
 def test_progress_shows_how_far_for_a_file_of_known_size(tmp_path: Path) -> None:
     """In a terminal, scoring a JSON Lines file (its size is known) shows how far it has got, as a percentage."""
     import pexpect

@@ -74,8 +74,6 @@ def interrupt_once(big: Path, target: Path, signame: str, after: float) -> list[
 
 
 @pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
-@pytest.mark.xfail(strict=True, reason="issue 11: interrupts print tracebacks, SIGTERM leaves the .partial file and "
-                                       "exits by the signal uncleaned, Ctrl-C sometimes hangs")
 def test_an_interrupted_run_exits_promptly_and_leaves_the_output_intact(
         tmp_path: Path, big_jsonl: Path, examples_output: bytes, signame: str) -> None:
     """An interrupted 2-worker run exits 130/143 within 5 s: no traceback, worker or temp file left, OUT intact."""

@@ -52,7 +52,6 @@ def assert_refused_quickly(run: Run, path: str | Path) -> None:
     assert str(path) in run.err, run.err
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: -o into a missing folder is 'internal error' (exit 3)")
 def test_output_into_a_missing_folder_is_refused_first(tmp_path: Path, big_jsonl: Path) -> None:
     """-o into a folder that does not exist: exit 1 at once, naming the path."""
     target = tmp_path / "missing" / "out.jsonl"
@@ -60,7 +59,6 @@ def test_output_into_a_missing_folder_is_refused_first(tmp_path: Path, big_jsonl
     assert not (tmp_path / "missing").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: -o naming a folder is 'internal error' after scoring everything")
 def test_output_naming_a_folder_is_refused_first(tmp_path: Path, big_jsonl: Path) -> None:
     """-o naming an existing folder: exit 1 at once, naming it; the folder is left as it was."""
     folder = tmp_path / "a-folder"
@@ -97,7 +95,6 @@ def read_only_folder(base: Path) -> Iterator[Path]:
     yield Path("/sys")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: -o into a read-only folder is 'internal error' (exit 3)")
 def test_output_into_a_read_only_folder_is_refused_first(tmp_path: Path, big_jsonl: Path) -> None:
     """-o into a folder that cannot be written: exit 1 at once, naming the path (nothing is created there)."""
     with read_only_folder(tmp_path) as folder:
@@ -119,7 +116,6 @@ def test_a_finished_run_leaves_only_its_output(tmp_path: Path, examples_output: 
 
 # --- devices, FIFOs, links, modes ------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="issue 11: -o /dev/null (as root) replaces the device with a regular file")
 def test_output_to_a_device_writes_through_it(tmp_path: Path) -> None:
     """-o naming a character device (/dev/null) writes to the device, which stays a character device."""
     if os.geteuid() == 0:  # never risk the real /dev/null: a null device of our own
@@ -139,7 +135,6 @@ def test_output_to_a_device_writes_through_it(tmp_path: Path) -> None:
     assert sorted(p.name for p in device.parent.iterdir() if p.name.endswith(".partial")) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: -o FIFO replaces the FIFO with a regular file; the reader gets nothing")
 def test_output_to_a_fifo_is_read_by_its_reader(tmp_path: Path, examples_output: bytes) -> None:
     """-o naming a FIFO writes the output into it for a concurrent reader; the FIFO stays a FIFO."""
     fifo = tmp_path / "pipe"
@@ -170,7 +165,6 @@ def test_output_to_a_fifo_is_read_by_its_reader(tmp_path: Path, examples_output:
     assert bytes(received) == examples_output
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: a symbolic link given as -o is replaced instead of written through")
 def test_output_through_a_symlink_replaces_its_target_atomically(tmp_path: Path, examples_output: bytes) -> None:
     """-o naming a symbolic link keeps the link and atomically replaces its target, leaving no temporary file."""
     (tmp_path / "links").mkdir()
@@ -189,7 +183,6 @@ def test_output_through_a_symlink_replaces_its_target_atomically(tmp_path: Path,
     assert [p.name for p in (tmp_path / "data").iterdir()] == ["result.jsonl"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the output file is mode 0600 whatever the old file's mode")
 def test_output_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path) -> None:
     """-o over an existing file keeps that file's permission bits (here 0640)."""
     target = tmp_path / "result.jsonl"
@@ -201,7 +194,6 @@ def test_output_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640)], ids=["umask 022", "umask 027"])
-@pytest.mark.xfail(strict=True, reason="issue 11: a new output file is mode 0600 whatever the umask")
 def test_a_new_output_file_gets_the_umask_mode(tmp_path: Path, umask: int, mode: int) -> None:
     """A new -o file gets the mode any new file gets: 0666 less the umask."""
     target = tmp_path / "result.jsonl"
@@ -212,7 +204,6 @@ def test_a_new_output_file_gets_the_umask_mode(tmp_path: Path, umask: int, mode:
 
 # --- the other commands that write files --------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="issue 11: coverage --junit into a missing folder is exit 3, after the work")
 def test_coverage_junit_into_a_missing_folder_is_refused_first(tmp_path: Path, big_jsonl: Path) -> None:
     """coverage --junit /missing/j.xml: exit 1 at once, naming the path, before any case is scored."""
     target = tmp_path / "missing" / "j.xml"
@@ -251,7 +242,6 @@ def test_save_case_into_a_missing_folder_still_prints_the_result(tmp_path: Path)
 
 # --- concurrent writers ------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="issue 11: two score runs on one -o: the last writer silently wins")
 def test_a_second_score_on_the_same_output_refuses(tmp_path: Path, big_jsonl: Path, examples_output: bytes) -> None:
     """A second score on an -o file being written exits 1 at once saying it is in use; the file keeps its content."""
     target = tmp_path / "out.jsonl"

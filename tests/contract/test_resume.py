@@ -15,10 +15,6 @@ import pytest
 
 from .helpers import EXAMPLES, TRACEBACK, run_in_pty, run_triage
 
-XFAIL_EXIT_3 = pytest.mark.xfail(strict=True, reason="issue 11: --resume exits 3 on a session of the wrong shape")
-XFAIL_JARGON = pytest.mark.xfail(strict=True, reason="issue 11: --resume shows the JSON decoder's message "
-                                                     "('... (char 0)') instead of a plain one")
-
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
@@ -48,14 +44,10 @@ CORRUPTIONS: list[Any] = [
     pytest.param(lambda s: changed(s, defaults=[1, 2]), "defaults", id="defaults-list"),
     pytest.param(lambda s: changed(s, defaults="x"), "defaults", id="defaults-text"),
     pytest.param(lambda s: changed(s, answers=["region"]), "answers", id="answers-list"),
-    pytest.param(lambda s: raw(s, "answers", '{"age": ' + "9" * 5000 + "}"), "answers", id="answers-5000-digits",
-                 marks=XFAIL_EXIT_3),
-    pytest.param(lambda s: raw(s, "defaults", '{"age": ' + "9" * 5000 + "}"), "defaults", id="defaults-5000-digits",
-                 marks=XFAIL_EXIT_3),
-    pytest.param(lambda s: raw(s, "history", "[" * 100_000 + "]" * 100_000), "history", id="history-deep",
-                 marks=XFAIL_EXIT_3),
-    pytest.param(lambda s: raw(s, "defaults", '{"a": ' * 5000 + "1" + "}" * 5000), "defaults", id="defaults-deep",
-                 marks=XFAIL_EXIT_3),
+    pytest.param(lambda s: raw(s, "answers", '{"age": ' + "9" * 5000 + "}"), "answers", id="answers-5000-digits"),
+    pytest.param(lambda s: raw(s, "defaults", '{"age": ' + "9" * 5000 + "}"), "defaults", id="defaults-5000-digits"),
+    pytest.param(lambda s: raw(s, "history", "[" * 100_000 + "]" * 100_000), "history", id="history-deep"),
+    pytest.param(lambda s: raw(s, "defaults", '{"a": ' * 5000 + "1" + "}" * 5000), "defaults", id="defaults-deep"),
     pytest.param(lambda s: raw(s, "defaults", "NaN"), "defaults", id="defaults-nan"),
     pytest.param(lambda s: json.dumps(s)[:60], "line 1", id="truncated"),
     pytest.param(lambda s: bytes(range(256)) * 8, None, id="binary"),

@@ -71,8 +71,6 @@ def test_installed_check_sees_an_edited_copy_given_with_rules(installed: Path, e
     assert run.returncode == 0 and f"version {EDITED_VERSION}" in run.out, run.describe()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: no documented default for --rules: an installed triage always uses "
-                                       "its bundled copy")
 def test_triage_rules_variable_sets_the_default_rule_base(installed: Path, edited_rules: Path, tmp_path: Path) -> None:
     """TRIAGE_RULES=DIR makes DIR the default rule base of check and assess; --help and the README document it."""
     checked = run_installed(installed, ["check"], tmp_path, TRIAGE_RULES=str(edited_rules))
@@ -84,7 +82,6 @@ def test_triage_rules_variable_sets_the_default_rule_base(installed: Path, edite
     assert "TRIAGE_RULES" in (ROOT / "README.md").read_text()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: outputs name the rule base's version and hash but not its path")
 def test_every_output_names_the_rule_base_path_and_hash(installed: Path, edited_rules: Path, tmp_path: Path) -> None:
     """check, assess (text and JSON), the score summary and coverage each name the rule base used: path and hash."""
     rules = ["--rules", str(edited_rules)]

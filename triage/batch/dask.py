@@ -1,25 +1,57 @@
 """Scoring on a Dask cluster: a bag of cases scored by Dask workers, each with its own engine.
 
-Needs the ``dask`` extra (``pip install 'triage[dask]'``).
+Needs the ``dask`` extra (``INSTALL_DASK``); ``check_scheduler`` says at once, before any
+input is read, when it is missing or when no scheduler answers at the address.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import socket
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..engines import EngineName
+from ..errors import MissingExtra, TriageError
 from .inputs import Record
 from .scoring import Scored, process_assessor, score_record
+
+#: How to install what --dask needs (in the triage folder), as the help and the README say it.
+INSTALL_DASK = "pip install '.[dask]'"
+#: Seconds to wait for a scheduler to answer before giving up.
+CONNECT_SECONDS = 5
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:
+        return False
+
+
+def check_scheduler(address: str) -> None:
+    """Refuse at once when dask is not installed or nothing listens at a ``tcp://`` scheduler address."""
+    if not all(_installed(name) for name in ("dask", "distributed")):
+        raise MissingExtra(f"--dask needs dask and distributed, which are not installed: in the triage folder, "
+                           f"{INSTALL_DASK}")
+    host_port = address.removeprefix("tcp://")
+    host, _, port = host_port.rpartition(":")
+    if "://" in host_port or not port.isdigit():
+        return  # another protocol (tls://, ucx://, inproc://): the client's own time-out applies
+    try:
+        socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as exc:
+        raise TriageError(f"cannot reach the Dask scheduler at {address}: "
+                          f"{exc.strerror or exc or 'no answer'}") from None
 
 
 def score_bag(bag: Any, rules_dir: str | Path | None = None) -> Any:
     """Score a Dask bag of cases (mappings of field names to answers) into a bag of assessment dicts.
 
     Each Dask worker process builds its own engine once. A case that cannot be read gives a
-    dict with ``case_id`` and ``error`` instead of an urgency. Needs ``pip install 'triage[dask]'``.
+    dict with ``case_id`` and ``error`` instead of an urgency. Needs the dask extra (``INSTALL_DASK``).
     """
     folder = str(rules_dir) if rules_dir is not None else None
     return bag.map_partitions(_score_partition, folder)
@@ -51,7 +83,11 @@ def score_with_dask(records: list[Record], address: str, rules_dir: str | Path |
     from distributed import Client
 
     folder = str(Path(rules_dir).resolve()) if rules_dir is not None else None
-    with Client(address) as client:
+    try:
+        client = Client(address, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError) as exc:
+        raise TriageError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    with client:
         workers = max(len(client.scheduler_info().get("workers", {})), 1)
         count = partitions or max(min(len(records) // 500, workers * 8), 1)
         bag = db.from_sequence(records, npartitions=count)

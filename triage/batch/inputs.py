@@ -1,23 +1,27 @@
 """Many inputs -> one ordered stream of case records, each either raw case data or a located error.
 
 Accepted inputs, mixed freely: case files (``.json``, ``.yaml``, ``.yml``: one case each),
-JSON Lines (``.jsonl``, ``.ndjson``: one case per line), CSV (``.csv``: a column per field,
-empty cell = unknown) and folders of any of these (recursively, in name order). A case
-that cannot be read never stops the stream: it becomes a record carrying its error.
+JSON Lines (``.jsonl``, ``.ndjson``: one case per line; ``-`` reads them from standard input),
+CSV (``.csv``: a column per field, empty cell = unknown, one case per line: ``csv_input``) and
+folders of any of these (recursively, in name order). A case that cannot be read never
+stops the stream: it becomes a record carrying its error.
 """
 
 from __future__ import annotations
 
-import csv
+import stat
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from ..cases import case_from_data, case_from_text
-from ..errors import CaseError
+from ..cases import STDIN, case_from_data, case_from_text
+from ..errors import CaseError, TriageError
 from ..files import SyntaxProblem, decode
 from ..models import DOMAINS, Case
+from ..validation import display_path, quoted, shortened
+from .csv_input import csv_records
 
 CASE_FILE_SUFFIXES = (".json", ".yaml", ".yml")
 LINES_SUFFIXES = (".jsonl", ".ndjson")
@@ -43,6 +47,7 @@ class Record:
     suffix: str = ""
     row: dict[str, str] | None = None
     error: str | None = None
+    size: int = 0  # bytes of input it stands for (the progress bar's measure)
 
 
 def to_case(record: Record) -> Case:
@@ -70,102 +75,137 @@ def to_case(record: Record) -> Case:
         raise
 
 
-class InputNotFound(ValueError):
-    """An input path that does not exist or is not a kind of file we read (a usage problem)."""
+class InputNotFound(TriageError):
+    """An input path that does not exist or is not a kind of file we read (exit 1, like any unusable input)."""
 
 
-def expand(inputs: Iterable[str]) -> list[Path]:
-    """The files to read, in order: each input file as given, each folder's case files sorted by path."""
-    files: list[Path] = []
+@dataclass(frozen=True)
+class InputFile:
+    """One file to read, as found by ``expand``: ``refused`` says why it is not read (a link out of its folder)."""
+
+    path: Path
+    refused: str | None = None
+
+    @property
+    def is_stdin(self) -> bool:
+        """Whether this is standard input (``-``: JSON Lines)."""
+        return str(self.path) == STDIN
+
+    @property
+    def size(self) -> int | None:
+        """The file's size in bytes, None when it has none (standard input, a pipe) or cannot be read."""
+        if self.is_stdin or self.refused:
+            return None
+        try:
+            info = self.path.stat()
+        except OSError:
+            return None
+        return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def expand(inputs: Iterable[str]) -> list[InputFile]:
+    """The files to read, in order: each input file as given, each folder's case files sorted by path.
+
+    ``-`` is standard input, read as JSON Lines. Inside a folder a symbolic link to a file
+    outside it (or to nothing) is not followed: it becomes an error line naming the link.
+    A link named on the command line is followed.
+    """
+    files: list[InputFile] = []
     for given in inputs:
+        if given == STDIN:
+            files.append(InputFile(Path(STDIN)))
+            continue
         path = Path(given)
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in ALL_SUFFIXES)
+            files += _folder_files(path)
         elif path.is_file():
             if path.suffix.lower() not in ALL_SUFFIXES:
-                raise InputNotFound(f"{given}: not a case file, JSON Lines or CSV file "
-                                    f"(expected one of {', '.join(ALL_SUFFIXES)})")
-            files.append(path)
+                raise InputNotFound(f"{display_path(given)}: not a case file, JSON Lines or CSV file "
+                                    f"(expected one of {', '.join(ALL_SUFFIXES)}, or - for JSON Lines on standard "
+                                    "input)")
+            files.append(InputFile(path))
         else:
-            raise InputNotFound(f"{given}: no such file or folder")
+            raise InputNotFound(f"{display_path(given)}: no such file or folder")
     return files
+
+
+def _folder_files(folder: Path) -> list[InputFile]:
+    root = folder.resolve()
+    found = []
+    for path in sorted(folder.rglob("*")):  # rglob never descends into a linked folder
+        if path.suffix.lower() not in ALL_SUFFIXES:
+            continue
+        if path.is_symlink():
+            target = path.resolve()
+            if not target.exists():
+                found.append(InputFile(path, "a symbolic link to nothing (its target does not exist)"))
+            elif not target.is_relative_to(root):
+                found.append(InputFile(path, "a symbolic link to a file outside the folder: not followed "
+                                             "(name the file itself to read it)"))
+            elif target.is_file():
+                found.append(InputFile(path))
+        elif path.is_file():
+            found.append(InputFile(path))
+    return found
 
 
 def read_records(inputs: Iterable[str]) -> Iterator[Record]:
     """Every case of every input, in input order (see ``expand``)."""
-    for path in expand(inputs):
-        yield from records_of_file(path)
+    for item in expand(inputs):
+        yield from records_of(item)
+
+
+def records_of(item: InputFile) -> Iterator[Record]:
+    """The case records of one input found by ``expand`` (a refused link is one error record)."""
+    if item.is_stdin:
+        yield from _json_lines(sys.stdin.buffer, "<stdin>", "stdin")
+    elif item.refused is not None:
+        yield Record(display_path(item.path), display_path(item.path.stem), error=item.refused)
+    else:
+        yield from records_of_file(item.path)
 
 
 def records_of_file(path: Path) -> Iterator[Record]:
     """The case records of one file; an unreadable file is one error record.
 
     JSON Lines and CSV files are read a line at a time, so their size is not limited by memory.
+    Sources and default ids show the file name printable (bytes that are not UTF-8 escaped).
     """
-    source, suffix = str(path), path.suffix.lower()
+    source, stem, suffix = display_path(path), display_path(path.stem), path.suffix.lower()
     try:
         if suffix in LINES_SUFFIXES:
-            yield from _json_lines(path, source, path.stem)
+            with path.open("rb") as handle:
+                yield from _json_lines(handle, source, stem)
         elif suffix in CSV_SUFFIXES:
-            yield from _csv_rows(path, source, path.stem)
+            with path.open("rb") as handle:
+                yield from csv_records(handle, source, stem)
         else:
-            yield Record(source, path.stem, text=decode(path.read_bytes()), suffix=suffix)
+            raw = path.read_bytes()
+            yield Record(source, stem, text=decode(raw), suffix=suffix, size=len(raw))
     except OSError as exc:
-        yield Record(source, path.stem, error=f"cannot read: {exc.strerror or exc}")
+        yield Record(source, stem, error=f"cannot read: {exc.strerror or exc}")
     except SyntaxProblem as exc:
-        yield Record(source, path.stem, error=str(exc))
+        yield Record(source, stem, error=str(exc))
 
 
-def _json_lines(path: Path, source: str, stem: str) -> Iterator[Record]:
+def _json_lines(handle: IO[bytes], source: str, stem: str) -> Iterator[Record]:
     seen_any = False
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if not raw.strip():
-                continue
-            seen_any = True
-            where, default_id = f"{source}:{number}", f"{stem}:{number}"
-            try:
-                yield Record(where, default_id, text=decode(raw.rstrip(b"\r\n")), suffix=".jsonl")
-            except SyntaxProblem as exc:  # one badly encoded line costs that line only
-                yield Record(where, default_id, error=str(exc))
-    if not seen_any:
-        yield Record(source, stem, error="the file is empty")
-
-
-def _csv_rows(path: Path, source: str, stem: str) -> Iterator[Record]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        number = 1
+    skipped = 0  # bytes of blank lines, counted with the next case (progress)
+    for number, raw in enumerate(handle, 1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if not raw.strip():
+            skipped += len(raw)
+            continue
+        seen_any = True
+        where, default_id = f"{source}:{number}", f"{stem}:{number}"
+        size, skipped = skipped + len(raw), 0
         try:
-            header = next(reader, None)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            yield Record(source, stem, error=f"not valid CSV: {exc}")
-            return
-        if not header or not any(cell.strip() for cell in header):
-            yield Record(source, stem, error="the file is empty (a CSV file needs a header row of field names)")
-            return
-        columns = [cell.strip() for cell in header]
-        while True:
-            number += 1
-            where, default_id = f"{source}:row {number}", f"{stem}:row {number}"
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except UnicodeDecodeError as exc:  # the decoder cannot resynchronise: the rest is unreadable
-                yield Record(where, default_id, error=f"not UTF-8 text from here on ({exc.reason})")
-                return
-            except csv.Error as exc:
-                yield Record(where, default_id, error=f"not valid CSV: {exc}")
-                continue
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(columns):
-                yield Record(where, default_id, error=f"the row has {len(row)} cells but the header has {len(columns)}")
-            else:
-                yield Record(where, default_id, row=dict(zip(columns, row, strict=True)))
+            yield Record(where, default_id, text=decode(raw.rstrip(b"\r\n")), suffix=".jsonl", size=size)
+        except SyntaxProblem as exc:  # one badly encoded line costs that line only
+            yield Record(where, default_id, error=str(exc), size=size)
+    if not seen_any:
+        yield Record(source, stem, error="the file is empty", size=skipped)
 
 
 def csv_row_to_data(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
@@ -180,20 +220,22 @@ def csv_row_to_data(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
         cell = raw.strip()
         if cell == "":
             continue
+        shown = shortened(name)
         domain = DOMAINS.get(name)
-        kind = domain.kind if domain else ("flag" if name == "expected_surgical" else "")
+        kind = domain.kind if domain else ("flag" if name in ("expected_surgical", "expected_complete") else "")
         if kind in ("yes_no", "flag"):
             lowered = cell.lower()
             if lowered in YES or lowered in NO:
                 data[name] = lowered in YES
             else:
-                problems.append(f"field '{name}': expected yes/no (yes, no, true, false, y, n, 1 or 0), got {cell!r}")
+                problems.append(f"field '{shown}': expected yes/no (yes, no, true, false, y, n, 1 or 0), "
+                                f"got {quoted(cell)}")
         elif kind == "integer":
             try:
                 data[name] = int(cell)
             except ValueError:
-                problems.append(f"field '{name}': expected a whole number, got {cell!r}")
-        elif name == "expected_rules":
+                problems.append(f"field '{shown}': expected a whole number, got {quoted(cell)}")
+        elif name in ("expected_rules", "expected_unanswered"):  # lists: names separated by spaces or ;
             data[name] = [part for part in cell.replace(";", " ").split() if part]
         else:
             data[name] = cell

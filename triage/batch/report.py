@@ -6,7 +6,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ..models import Urgency
+from ..validation import printable, shortened
 from .scoring import Scored
+
+#: How many failed cases the summary names, and how many over-triaged cases the evaluation lists.
+ERRORS_NAMED = 5
+OVER_TRIAGED_LISTED = 100
 
 
 @dataclass
@@ -24,6 +29,8 @@ class Summary:
     confusion: Counter[tuple[str, str]] = field(default_factory=Counter)  # (expected, assessed) -> count
     under_triaged: list[tuple[str, str, str]] = field(default_factory=list)  # (case, expected, assessed)
     over_triaged: int = 0
+    over_triaged_cases: list[tuple[str, str, str]] = field(default_factory=list)  # the first few, as above
+    first_errors: list[tuple[str, str | None, str]] = field(default_factory=list)  # (source, case id, error)
     surgical_evaluated: int = 0
     surgical_agreed: int = 0
 
@@ -32,6 +39,8 @@ class Summary:
         self.cases += 1
         if scored.error is not None or scored.urgency is None:
             self.errors += 1
+            if len(self.first_errors) < ERRORS_NAMED:
+                self.first_errors.append((scored.source, scored.case_id, scored.error or "not assessed"))
             return
         self.levels[scored.urgency] += 1
         self.surgical += bool(scored.surgical)
@@ -44,6 +53,9 @@ class Summary:
                 self.under_triaged.append((scored.case_id or scored.source, scored.expected_urgency, scored.urgency))
             elif difference > 0:
                 self.over_triaged += 1
+                if len(self.over_triaged_cases) < OVER_TRIAGED_LISTED:
+                    self.over_triaged_cases.append((scored.case_id or scored.source, scored.expected_urgency,
+                                                    scored.urgency))
         if scored.expected_surgical is not None:
             self.surgical_evaluated += 1
             self.surgical_agreed += scored.expected_surgical == scored.surgical
@@ -69,14 +81,23 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> str:
     return "\n".join([title, line(columns), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
-def render_summary(summary: Summary) -> str:
-    """The end-of-run summary as plain text."""
+def render_summary(summary: Summary, rules: str = "") -> str:
+    """The end-of-run summary as plain text: counts, the first failed cases, and ``rules`` (the rule base used)."""
     rate = summary.cases / summary.seconds if summary.seconds else 0.0
     rows = [["cases", str(summary.cases)], ["errors", str(summary.errors)]]
     rows += [[level, str(summary.levels.get(level, 0))] for level in LEVELS_HIGH_FIRST]
     rows += [["surgical consultation", str(summary.surgical)], ["incomplete", str(summary.incomplete)],
              ["time", f"{summary.seconds:.2f} s"], ["cases per second", f"{rate:,.0f}"]]
-    return _table("Summary", ["", "count"], rows)
+    parts = [_table("Summary", ["", "count"], rows)]
+    if summary.first_errors:
+        more = summary.errors - len(summary.first_errors)
+        parts.append(f"first {len(summary.first_errors)} of {summary.errors} case(s) that could not be scored:"
+                     if more else "case(s) that could not be scored:")
+        parts += [f"  - {source}{f' ({shortened(case_id)})' if case_id else ''}: {shortened(error, 300)}"
+                  for source, case_id, error in summary.first_errors]
+    if rules:
+        parts.append(rules)
+    return "\n".join(parts)
 
 
 def render_evaluation(summary: Summary) -> str:
@@ -91,8 +112,13 @@ def render_evaluation(summary: Summary) -> str:
     parts = [_table(f"Evaluation of {summary.evaluated} cases with an expected level", columns, rows), ""]
     parts.append(f"exact accuracy: {summary.accuracy:.1%}")
     parts.append(f"under-triage: {len(summary.under_triaged)} case(s)  (the safety figure)")
-    parts += [f"  - {case}: expected {expected}, assessed {got}" for case, expected, got in summary.under_triaged]
+    parts += [f"  - {printable(case)}: expected {expected}, assessed {got}"
+              for case, expected, got in summary.under_triaged]
     parts.append(f"over-triage: {summary.over_triaged} case(s)")
+    parts += [f"  - {printable(case)}: expected {expected}, assessed {got}"
+              for case, expected, got in summary.over_triaged_cases]
+    if summary.over_triaged > len(summary.over_triaged_cases):
+        parts.append(f"  ... and {summary.over_triaged - len(summary.over_triaged_cases):,} more")
     if summary.surgical_evaluated:
         parts.append(f"surgical flag agreement: {summary.surgical_agreed}/{summary.surgical_evaluated} "
                      f"({summary.surgical_agreed / summary.surgical_evaluated:.1%})")

@@ -4,35 +4,53 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
+from collections import deque
+from collections.abc import Iterator
 
 from ..engines import EngineName
 from ..files import atomic_output
-from .inputs import CASE_FILE_SUFFIXES, records_of_file
+from .inputs import InputFile, Record, records_of
 from .outputs import LineWriter, format_for
 from .report import Summary, render_evaluation, render_summary
 from .scoring import default_workers, score_records
 
 
 class _Progress:
-    """A progress bar on standard error (rich), or nothing when stderr is not a terminal or with --quiet."""
+    """A progress bar on standard error (rich), or nothing when stderr is not a terminal or with --quiet.
+
+    With ``total`` (the inputs' size in bytes, when every size is known) it shows how far the
+    run has got and the time left; otherwise the cases scored and the time taken.
+    """
 
     def __init__(self, total: int | None, enabled: bool):
         self._bar = None
         if not enabled:
             return
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
-        count = MofNCompleteColumn() if total else TextColumn("{task.completed:,} cases")
-        self._bar = Progress(SpinnerColumn(), TextColumn("scoring"), BarColumn(), count, TimeElapsedColumn(),
-                             console=Console(stderr=True), transient=True)
-        self._task = self._bar.add_task("score", total=total)
+        cases = TextColumn("{task.fields[cases]:,} cases")
+        columns = [SpinnerColumn(), TextColumn("scoring"), BarColumn(), TaskProgressColumn(), cases,
+                   TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn()] if total else \
+            [SpinnerColumn(), TextColumn("scoring"), BarColumn(), cases, TimeElapsedColumn()]
+        self._bar = Progress(*columns, console=Console(stderr=True), transient=True)
+        self._task = self._bar.add_task("score", total=total or None, cases=0)
+        self._cases = 0
         self._bar.start()
 
-    def advance(self) -> None:
+    def advance(self, size: int) -> None:
+        """One more case scored, standing for ``size`` bytes of input."""
         if self._bar is not None:
-            self._bar.advance(self._task)
+            self._cases += 1
+            self._bar.update(self._task, advance=size, cases=self._cases)
 
     def stop(self) -> None:
         if self._bar is not None:
@@ -40,30 +58,42 @@ class _Progress:
 
 
 def run_score(
-    files: list[Path], output: str | None, output_format: str | None,
+    files: list[InputFile], output: str | None, output_format: str | None,
     workers: int | None, max_errors: int | None, evaluate: bool, dask_address: str | None,
-    quiet: bool, rules_dir: str | None, engine: EngineName = "durable",
-) -> bool:
-    """Score every case of the input files (``inputs.expand``) into ``output``; returns whether some case failed."""
+    quiet: bool, rules_dir: str | None, rules_label: str = "", engine: EngineName = "durable",
+) -> Summary:
+    """Score every case of the inputs (``inputs.expand``) into ``output``; the summary says what happened.
+
+    ``rules_label`` names the rule base in the summary (its path and hash).
+    """
     fmt = format_for(output, output_format)
-    records = (record for path in files for record in records_of_file(path))  # the folders were walked once
+    sizes: deque[int] = deque()  # bytes of each record read and not yet scored, in order
+
+    def read() -> Iterator[Record]:
+        for item in files:  # the folders were walked once
+            for record in records_of(item):
+                sizes.append(record.size)
+                yield record
+
+    records = read()
     if dask_address:
         from .dask import score_with_dask
 
         scored_stream = score_with_dask(list(records), dask_address, rules_dir, engine)
     else:
         scored_stream = score_records(records, rules_dir, workers or default_workers(), engine=engine)
-    single_files = all(f.suffix.lower() in CASE_FILE_SUFFIXES for f in files)
+    known = [item.size for item in files]
+    total = sum(size for size in known if size is not None) if None not in known else None
     summary, stopped = Summary(), False
     start = time.perf_counter()
     with atomic_output(output) as stream:
         writer = LineWriter(stream, fmt)
-        progress = _Progress(len(files) if single_files else None, sys.stderr.isatty() and not quiet)
+        progress = _Progress(total, sys.stderr.isatty() and not quiet)
         try:
             for scored in scored_stream:
                 writer.write(scored)
                 summary.add(scored)
-                progress.advance()
+                progress.advance(sizes.popleft() if sizes else 0)
                 if max_errors is not None and summary.errors >= max_errors:
                     stopped = True
                     break
@@ -71,13 +101,13 @@ def run_score(
             progress.stop()
             close = getattr(scored_stream, "close", None)
             if close:
-                close()  # stops the worker pool when we leave early
+                close()  # stops the worker processes when we leave early
     summary.seconds = time.perf_counter() - start
     if stopped:
         print(f"triage: stopped after {summary.errors} case(s) could not be scored "
               f"({summary.cases} written); the remaining cases were not scored", file=sys.stderr)
     if not quiet:
-        print(render_summary(summary), file=sys.stderr)
+        print(render_summary(summary, rules_label), file=sys.stderr)
     if evaluate:
         print(render_evaluation(summary), file=sys.stderr)
-    return summary.errors > 0
+    return summary

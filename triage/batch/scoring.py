@@ -27,6 +27,7 @@ from ..errors import CaseError, EngineError
 from ..language.loading import load_rulebase
 from ..models import Urgency
 from .inputs import Record, to_case
+from .workers import OrderedPool
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,14 @@ class Scored:
     rules_hash: str = ""
 
 
+#: The longest case id an error line repeats (a hostile id of megabytes is cut, its length said).
+MAX_ID_SHOWN = 1000
+
+
 def error_line(case_id: str | None, source: str, error: str) -> Scored:
     """The scored line of a case that could not be assessed."""
+    if case_id is not None and len(case_id) > MAX_ID_SHOWN:
+        case_id = f"{case_id[:MAX_ID_SHOWN]}… ({len(case_id):,} characters)"
     line = json.dumps({"case_id": case_id, "source": source, "error": error}, ensure_ascii=False)
     return Scored(case_id=case_id, source=source, json_line=line, error=error)
 
@@ -137,7 +144,7 @@ def score_records(
 
     The rules are loaded once per process from ``rules_dir`` (default: the bundled rules);
     ``engine`` is ``durable`` (durable_rules) or ``python``. Stopping the iteration early (or
-    an interrupt) stops the pool.
+    an interrupt) kills the worker processes at once (``workers.OrderedPool``).
     """
     folder = str(rules_dir) if rules_dir is not None else None
     if workers <= 1:
@@ -146,18 +153,19 @@ def score_records(
             yield score_record(assessor, record)
         return
     context = multiprocessing.get_context("spawn" if os.name != "posix" else "forkserver")
-    pool = context.Pool(workers, initializer=_init_worker, initargs=(folder, engine))
+    if os.name == "posix":  # workers start with the scoring code loaded: quick, and no import to interrupt
+        context.set_forkserver_preload([__name__])
+    pool = OrderedPool(context, workers, _score_chunk, _init_worker, (folder, engine))
     try:
         jobs = ((folder, engine, chunk) for chunk in _chunks(records, chunk_size))
-        for scored_chunk in pool.imap(_score_chunk, jobs):
+        for scored_chunk in pool.map(jobs):
             observer = Assessor.observer
             if observer is not None:  # assessed in worker processes: told here (in this process, by assess)
                 for item in scored_chunk:
                     if item.urgency is not None:
                         observer(Observation(item.case_id, item.rules_hash, item.fired_rules, item.urgency))
             yield from scored_chunk
-        pool.close()
-    finally:
-        pool.terminate()
-        pool.join()
-
+    except BaseException:  # an interrupt, or the caller stopped early: the work left is not wanted
+        pool.kill()
+        raise
+    pool.close()

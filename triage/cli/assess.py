@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .common import ENGINE_OPTION, RULES_OPTION, VIEW_OPTION, View, run_command
+from .common import ENGINE_OPTION, RULES_OPTION, VIEW_OPTION, View, run_command, shown
 
 if TYPE_CHECKING:
     from ..engines import EngineName
@@ -33,11 +33,24 @@ def assess(case_file: str, output_format: str, view: View, rules_dir: str | None
         case, response = load_case_or_response(case_file)  # or a FHIR QuestionnaireResponse, by its resourceType
         assessment = Assessor(rulebase, engine).assess(case)
         if output_format == "json":
-            click.echo(assessment.model_dump_json(indent=2))
+            import json
+
+            from ..batch.outputs import json_safe
+
+            data = {}  # the assessment JSON, and after its rules hash the folder the rules came from
+            for key, value in assessment.model_dump(mode="json").items():
+                data[key] = value
+                if key == "rules_hash":
+                    data["rules_path"] = rulebase.location
+            click.echo(json_safe(json.dumps(data, indent=2, ensure_ascii=False)))
         elif output_format == "fhir":
-            click.echo(guidance_json(assessment, rulebase.labels, response))
+            from ..batch.outputs import json_safe
+
+            click.echo(json_safe(guidance_json(assessment, rulebase.labels, response)))
         else:
-            click.echo(render_text(assessment, rulebase.labels, view=view, meta=rulebase.meta), nl=False)
+            text = render_text(assessment, rulebase.labels, view=view, meta=rulebase.meta)
+            click.echo(shown(text), nl=False)
+            click.echo(f"Rule base: {shown(rulebase.location)} (sha256 {rulebase.content_hash[:12]})")
 
     run_command(action)
 
@@ -71,10 +84,11 @@ def check(rules_dir: str | None, questionnaire_file: str | None) -> None:
             f"rule base OK: {len(rulebase.rules)} rules in {len(files)} files, "
             f"{len(rulebase.meta.criteria)} criteria, version {rulebase.version}, sha256 {rulebase.content_hash[:12]}"
         )
+        click.echo(f"rule base: {shown(rulebase.location)}")
         click.echo(f"questionnaire OK: {len(questionnaire.questions)} questions in {len(questionnaire.sections)} "
                    f"sections, version {questionnaire.version}, every field the rules read is asked")
         for issue in verified.warnings:
-            click.echo(f"triage: warning: {issue}", err=True)
+            click.echo(f"triage: warning: {shown(str(issue))}", err=True)
 
     run_command(action)
 

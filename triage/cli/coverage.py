@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
 import click
@@ -10,7 +11,7 @@ import click
 if TYPE_CHECKING:
     from ..engines import EngineName
 
-from .common import ENGINE_OPTION, RULES_OPTION, expand_inputs, run_command
+from .common import ENGINE_OPTION, RULES_OPTION, expand_inputs, run_command, shown
 
 
 @click.command()
@@ -30,22 +31,27 @@ def coverage(cases: tuple[str, ...], as_json: bool, junit_file: str | None, cobe
 
     Exit 0 when done, 1 when rule coverage is under --fail-under or some case could not be scored.
     """
-    expand_inputs(cases)
 
     def action() -> None:
         import json
 
+        from ..batch.outputs import json_safe
         from ..coverage.measure import measure
         from ..coverage.report import render_cobertura, render_json, render_junit, render_text
-        from ..files import atomic_output
+        from ..files import atomic_output, output_lock
 
-        report = measure(cases, rules_dir, engine)
-        if as_json:
-            click.echo(json.dumps(render_json(report), indent=2, ensure_ascii=False))
-        else:
-            click.echo(render_text(report), nl=False)
-        for path, render in ((junit_file, render_junit), (cobertura_file, render_cobertura)):
-            if path:
+        with ExitStack() as locks:
+            outputs = [(path, render) for path, render in ((junit_file, render_junit),
+                                                            (cobertura_file, render_cobertura)) if path]
+            for path, _ in outputs:  # an output that cannot be written is said before any case is scored
+                locks.enter_context(output_lock(path))
+            expand_inputs(cases)
+            report = measure(cases, rules_dir, engine)
+            if as_json:
+                click.echo(json_safe(json.dumps(render_json(report), indent=2, ensure_ascii=False)))
+            else:
+                click.echo(shown(render_text(report)), nl=False)
+            for path, render in outputs:
                 with atomic_output(path) as stream:
                     stream.write(render(report))
         failed = False

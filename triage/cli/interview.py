@@ -188,7 +188,7 @@ def _show(result: InterviewResult, rulebase: RuleBase, output_format: str, width
 
 def _save_case(case_file: str, result: InterviewResult, session_path: Path | None) -> None:
     """Write the answers as a case file; a failure is reported after the result, which is already shown."""
-    from ..errors import SessionError
+    from ..errors import OutputError, SessionError
     from ..files import atomic_output
     from ..interview.sessions import SESSION_MODE
 
@@ -202,9 +202,10 @@ def _save_case(case_file: str, result: InterviewResult, session_path: Path | Non
                 import yaml
 
                 yaml.safe_dump(case, stream, sort_keys=False, allow_unicode=True)
-    except OSError as exc:
+    except (OSError, OutputError) as exc:
         from ..interview.sessions import folder_problem
 
         kept = f"; the answers are still in {session_path}" if session_path is not None else ""
+        why = exc.reason if isinstance(exc, OutputError) else folder_problem(Path(case_file), exc)
         raise SessionError(f"{case_file}: the result above is complete, but the case could not be saved",
-                           [f"{folder_problem(Path(case_file), exc)}{kept}"]) from None
+                           [f"{why}{kept}"]) from None

@@ -9,6 +9,7 @@ rates count the outcomes seen. Both are what CI dashboards (GitLab, Jenkins, Azu
 
 from __future__ import annotations
 
+import os
 import time
 import xml.etree.ElementTree as ET
 from importlib import metadata
@@ -57,6 +58,8 @@ def _summary(report: CoverageReport) -> list[str]:
         f"Rule coverage of rules {report.rules_version} (sha256 {report.rules_hash[:12]}) by {report.cases} cases",
         f"  rules fired:  {fired} of {len(report.rules)} ({report.percent:.1f}%)",
     ]
+    if report.rules_folder:
+        lines.insert(1, f"  rule base:    {os.path.abspath(report.rules_folder)}")
     if report.conditions_measured:
         conditions = [c for _, c in report.conditions()]
         both = sum(c.both for c in conditions)

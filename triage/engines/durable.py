@@ -36,7 +36,9 @@ from ..errors import EngineError, RuleBaseError
 from ..language.conditions import AllOf, AnyOf, FieldTest, FindingTest, Node, NotOf, findings_read, fold
 from ..language.operators import KNOWNNESS, OPERATORS
 from ..language.rulebook import RuleBase
+from ..models import ANSWER_FIELDS
 from . import ChainResult
+from .durable_limits import engine_limit_problems
 
 CATCH_ALL = "_catch-all"  # rule ids cannot start with "_" (rulebook.ID_PATTERN)
 _LOWEST_PRIORITY = 65535  # pri is an unsigned short; lowest value runs first
@@ -182,6 +184,26 @@ def compile_rulebase(rulebase: RuleBase) -> dict[str, dict[str, Any]]:
     return ruleset
 
 
+#: What the C core's error codes mean (durable_rules ``src/rules/rules.h``).
+_CODES = {
+    "101": "out of memory", "106": "too many rules, or too many different tests below one test",
+    "107": "too many 'any' groups or 'unknown' tests below one test", "108": "too many rules ending at one test",
+    "113": "'all'/'any' groups nested too deeply", "303": "too many tests match a case at once",
+    "304": "too many findings in one rule",
+}
+
+
+def _code_meaning(exc: Exception) -> str:
+    code = str(exc).rsplit(" ", 1)[-1]
+    return f"{_CODES.get(code, 'an error')} (durable_rules error {code})"
+
+
+def fact_fields(rulebase: RuleBase) -> tuple[str, ...]:
+    """The answers a case fact carries: those the rules read, in the order of the case format."""
+    read = set(rulebase.fields_read)
+    return tuple(name for name in ANSWER_FIELDS if name in read)
+
+
 def _rules_refused(rulebase: RuleBase) -> list[str]:
     """The rules durable_rules cannot compile on their own, each located by file and id."""
     problems = []
@@ -192,7 +214,7 @@ def _rules_refused(rulebase: RuleBase) -> list[str]:
             _core.delete_ruleset(_core.create_ruleset(f"probe{next(_ruleset_numbers)}", json.dumps(probe)))
         except Exception as exc:  # noqa: BLE001 - the C core raises plain errors with a code
             problems.append(f"{item.where}: durable_rules cannot compile this condition "
-                            f"({exc}); simplify it or split it into several rules")
+                            f"({_code_meaning(exc)}); simplify it or split it into several rules")
     return problems
 
 
@@ -212,8 +234,15 @@ class DurableEngine:
         self.ruleset_name = f"triage{next(_ruleset_numbers)}"
         self._asserts = {rule.id: rule.asserts for rule in rulebase.rules}
         self._consumed = rulebase.consumed_findings
-        self._answer_fields = frozenset(rulebase.fields_read)
+        self._fact_fields = fact_fields(rulebase)
         self._sid = itertools.count(1)
+        # What the C core cannot run it refuses with a bare code, or hangs on, or fails on a case:
+        # found here first, naming the rules (durable_limits), in milliseconds.
+        limits = engine_limit_problems(rulebase)
+        if limits:
+            noun = "problem" if len(limits) == 1 else "problems"
+            raise RuleBaseError(f"rule base {rulebase.folder}: {len(limits)} {noun}: beyond what the rule engine "
+                                "(durable_rules) can run", limits)
         definition = json.dumps(compile_rulebase(rulebase))
         try:
             self._handle: int | None = _core.create_ruleset(self.ruleset_name, definition)
@@ -222,7 +251,8 @@ class DurableEngine:
             if located:
                 raise RuleBaseError(f"rule base {rulebase.folder}: durable_rules refuses {len(located)} rule(s)",
                                     located) from exc
-            raise EngineError(f"durable_rules refused the compiled rule base: {exc}") from exc
+            raise RuleBaseError(f"rule base {rulebase.folder}: durable_rules refuses it",
+                                [f"{_code_meaning(exc)}; no single rule is refused on its own"]) from exc
 
     def close(self) -> None:
         """Free the engine's C memory (durable_rules never frees a ruleset by itself)."""
@@ -233,8 +263,8 @@ class DurableEngine:
     def chain(self, answers: dict[str, Any]) -> ChainResult:
         """Run the rules over one case's known answers in a fresh session, deleted afterwards."""
         sid = str(next(self._sid))
-        fields = self._answer_fields
-        fact = {name: value for name, value in answers.items() if name in fields}
+        # In the case format's order: the order durable_rules walks its tests in (durable_limits).
+        fact = {name: answers[name] for name in self._fact_fields if name in answers}
         fact.update(t="case", sid=sid)
         handle = self._handle
         if handle is None:
@@ -244,7 +274,10 @@ class DurableEngine:
         findings: set[str] = set()
         state = None
         try:
-            encoded = orjson.dumps(fact).decode()
+            try:
+                encoded = orjson.dumps(fact).decode()
+            except TypeError:  # a number beyond 64 bits (a valid answer, e.g. duration_days): see _clamped
+                encoded = orjson.dumps(_clamped(fact)).decode()
             state = self._checked(_core.assert_fact(handle, encoded), "the case")
             started = _core.start_action_for_state(handle, state)
             activation = started[1] if started else None
@@ -279,6 +312,16 @@ class DurableEngine:
             reason = {1: "no rule matched it", 2: "it was already asserted"}.get(code, f"result code {code}")
             raise EngineError(f"durable_rules did not take {what}: {reason}")
         return state
+
+
+#: durable_rules reads numbers as 64-bit integers, saturating beyond (C ``atol``): the same here,
+#: so a number past 2**63 compares as the largest one. Rule operands are at most 2**53
+#: (durable_limits), so every test of a clamped answer keeps its meaning.
+_INT64 = 2**63 - 1
+
+
+def _clamped(fact: dict[str, Any]) -> dict[str, Any]:
+    return {name: max(-_INT64, min(_INT64, value)) if type(value) is int else value for name, value in fact.items()}
 
 
 def _abandon(handle: int, state: int) -> None:

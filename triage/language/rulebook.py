@@ -13,6 +13,7 @@ reads"): E1's advice names the bottom of the spine only for low-back pain.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -203,6 +204,11 @@ class RuleBase:
     located: tuple[LocatedRule, ...]
     content_hash: str
     folder: str = ""
+
+    @property
+    def location(self) -> str:
+        """The rule folder as an absolute path (what outputs name), or "" for a rule base made in memory."""
+        return os.path.abspath(self.folder) if self.folder else ""
 
     @property
     def version(self) -> str:
