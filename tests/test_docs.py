@@ -287,16 +287,10 @@ def test_exit_codes_have_one_meaning_each() -> None:
 
 EXAMPLES = re.findall(r"^\| `(triage [^`]+)` \| (\d+) \|$", page("exit-codes.md").split("<!-- exit codes -->")[1],
                       re.MULTILINE)
-#: Documented behaviour the code does not have yet (issue 11); lift a marker when its fix lands.
-NOT_YET: dict[str, str] = {}
 
 
-@pytest.mark.parametrize(
-    ("command", "code"),
-    [pytest.param(command, int(code), marks=[pytest.mark.xfail(strict=True, reason=NOT_YET[command])]
-                  if command in NOT_YET else []) for command, code in EXAMPLES],
-    ids=[command for command, _ in EXAMPLES],
-)
+@pytest.mark.parametrize(("command", "code"), [(command, int(code)) for command, code in EXAMPLES],
+                         ids=[command for command, _ in EXAMPLES])
 def test_exit_code_examples(command: str, code: int) -> None:
     """Each example command of exit-codes.md exits with the code the page gives."""
     assert generate.transcript(command)[0] == code
@@ -305,7 +299,6 @@ def test_exit_code_examples(command: str, code: int) -> None:
 def test_the_exit_code_examples_cover_every_code_a_command_can_show() -> None:
     """The examples show 0, 1 and 2 (3 is a bug; 130 and 143 need a signal: tests/contract/test_interrupts.py)."""
     assert {int(code) for _, code in EXAMPLES} == {0, 1, 2}
-    assert set(NOT_YET) <= {command for command, _ in EXAMPLES}
 
 
 # --- links and packaging -----------------------------------------------------------------------------
