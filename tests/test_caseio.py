@@ -133,3 +133,15 @@ def test_yaml_merge_keys_work(tmp_path: Path) -> None:
     """A YAML merge key (<<) merges answers instead of failing."""
     (tmp_path / "m.yaml").write_text("<<: {age: 40, region: lumbar}\nfever: true\n")
     assert load_case(tmp_path / "m.yaml").answers() == {"age": 40, "region": "lumbar", "fever": True}
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ('{"id": "c1', "line 1, column 8: Unterminated string"),
+    ('{"id": "c1\u0001"}', "line 1, column 11: Invalid control character"),
+])
+def test_a_json_syntax_error_says_where_once(tmp_path: Path, text: str, words: str) -> None:
+    """json's own words end in 'at' before the place it appends; the message gives the place once, not '... at'."""
+    path = tmp_path / "broken.json"
+    path.write_text(text)
+    summary, problems = problems_of(path)
+    assert problems == [f"not valid JSON: {words}"], (summary, problems)

@@ -214,7 +214,9 @@ def parse_json(text: str) -> Any:
     try:
         data = json.loads(text, object_pairs_hook=_unique_pairs, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
-        raise SyntaxProblem(f"not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        # json's words end in "at" where it appends the place ("Unterminated string starting at"): the place is ours.
+        words = exc.msg.removesuffix(" starting at").removesuffix(" at")
+        raise SyntaxProblem(f"not valid JSON: line {exc.lineno}, column {exc.colno}: {words}") from None
     except SyntaxProblem:
         raise
     except RecursionError:
