@@ -26,7 +26,7 @@ from ..language.rulebook import Rule, RuleBase
 from ..models import DOMAINS, Assessment, Case, Urgency
 from ..validation import located_messages
 from . import completeness
-from .explain import Derivation, Deriver
+from .explain import Derivation, Deriver, assumed_answers
 from .outcome import Outcome, ReasonData
 from .texts import advice_and_safety_netting
 
@@ -83,7 +83,7 @@ class Assessor:
         setting = settled.reasons
         if len(setting) > 1:
             setting.sort(key=_urgency_rank, reverse=True)  # stable: file order within a level
-        reasons = [_reason(rule, shown.because(rule), completeness.assumed_answers(rule, shown, answers, completed))
+        reasons = [_reason(rule, shown.because(rule), assumed_answers(rule, shown, answers, completed))
                    for rule in setting]
         if settled.floored or settled.held:
             reasons.append(self._unanswered_reason(settled, answers))

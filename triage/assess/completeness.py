@@ -386,35 +386,3 @@ def _first(item: tuple[int, Any, Any, Any]) -> int:
 
 _LEVELS = {level.rank: level for level in Urgency}
 _FLOOR, _EMERGENCY = FLOOR.rank, Urgency.EMERGENCY.rank
-
-
-def assumed_answers(rule: Rule, derivation: Derivation, given: dict[str, Any], completed: bool) -> dict[str, Any]:
-    """The unanswered questions a reason holds on, with the answer it assumes for each.
-
-    In a completion (``completed``), the answer the completion gave; in the answers as given, the answer an
-    ``or_unknown`` test reads into a blank (``is: false, or_unknown: true``: "assuming no").
-    A criterion's own reading of an unknown answer that names no single answer (E1's
-    "of unknown duration") is not an assumption: the reason shows it as not answered.
-    """
-    if completed:
-        because, filled = derivation.raw_because(rule), derivation.answers
-        return {name: filled[name] for name in sorted(because, key=_ORDER.__getitem__)
-                if name not in given and name in filled}
-    assumable = _assumable(rule)
-    if not assumable:
-        return {}
-    because = derivation.raw_because(rule)
-    return {name: value for name, value in assumable if name in because and name not in given}
-
-
-_ASSUMABLE: dict[int, tuple[Rule, list[tuple[str, Any]]]] = {}
-
-
-def _assumable(rule: Rule) -> list[tuple[str, Any]]:
-    """The (field, answer) of each ``is ... or_unknown`` test of a rule, in order (looked up once per rule)."""
-    entry = _ASSUMABLE.get(id(rule))
-    if entry is None or entry[0] is not rule:
-        entry = _ASSUMABLE[id(rule)] = (rule, [
-            (leaf.field, leaf.value) for leaf in leaves(rule.when)
-            if isinstance(leaf, FieldTest) and leaf.or_unknown and leaf.operator == "is"])
-    return entry[1]
