@@ -17,7 +17,7 @@ from triage.assess.assessor import Assessor
 from triage.cli import cli
 from triage.errors import SessionError
 from triage.interview.logic import Logic
-from triage.interview.questionnaire import load_questionnaire
+from triage.interview.questionnaire import NOT_SURE, load_questionnaire
 from triage.interview.runner import (
     BACK,
     NOTHING_BEFORE,
@@ -185,6 +185,17 @@ def test_a_settled_emergency_stops_the_interview(assessor: Assessor) -> None:
     """'Cannot pass urine' (E2, an emergency whatever else is answered) ends the interview before the next question."""
     result = run_interview(LOGIC, assessor, ScriptedAnswers(all_no_script(urinary_retention=True)))
     assert (result.assessment.urgency, result.stopped_early, result.questions_asked) == ("emergency", True, 10)
+
+
+def test_an_emergency_stops_once_no_question_left_could_lower_it(assessor: Assessor) -> None:
+    """Saddle numbness is an emergency at once (E1 reads the duration not yet asked as new), but the interview asks
+    how long, since a long duration could lower it (U5); answered 'not sure', E1 holds whatever the answer about
+    worsening, so nothing left could lower it and the interview stops there."""
+    script = all_no_script(saddle_numbness=True, ces_symptoms_days=NOT_SURE)
+    result = run_interview(LOGIC, assessor, ScriptedAnswers(script))
+    order = [q.id for q in QUESTIONNAIRE.questions]
+    last = max(order.index(name) for name in result.asked)
+    assert (result.assessment.urgency, result.stopped_early, order[last]) == ("emergency", True, "ces_symptoms_days")
 
 
 def test_all_no_ends_in_self_care_and_saves_after_every_answer(assessor: Assessor) -> None:

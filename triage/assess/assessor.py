@@ -13,7 +13,8 @@ The safety properties of clinical-criteria.md are enforced here and in ``complet
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -23,7 +24,7 @@ from ..engines import Engine, EngineName, create_engine
 from ..errors import CaseError
 from ..language.loading import load_rulebase
 from ..language.rulebook import Rule, RuleBase
-from ..models import DOMAINS, Assessment, Case, Urgency
+from ..models import DOMAINS, Assessment, Case, Urgency, least_severe
 from ..validation import located_messages
 from . import completeness
 from .explain import Derivation, Deriver, assumed_answers
@@ -111,6 +112,33 @@ class Assessor:
         if Assessor.observer is not None:
             Assessor.observer(Observation(case_id, result.rules_hash, tuple(fired_rules), level))
         return result
+
+    def lowest_level(self, answers: dict[str, Any], open_fields: Iterable[str]) -> Urgency:
+        """The lowest level the answers can reach once each of ``open_fields`` is answered, in any way.
+
+        The answers not in ``open_fields`` stay as they are, unknown ones unknown: the
+        interview asks whether the questions it has still to ask could lower the level.
+        Each open field is tried at its least severe answer (the best case of
+        ``completeness``), a field without a severity order at each answer the rules tell apart.
+        """
+        read = self.rulebase.fields_read
+        fill: dict[str, Any] = {}
+        enumerated: list[str] = []
+        for name in open_fields:
+            if name in answers or name not in read:
+                continue
+            least = least_severe(name)
+            if least is None:
+                enumerated.append(name)
+            else:
+                fill[name] = least
+        lowest = Urgency.EMERGENCY
+        for combo in itertools.product(*(self._completer.enumerated[name] for name in enumerated)):
+            filled = {**answers, **fill, **dict(zip(enumerated, combo, strict=True))}
+            level = self._completer.settle(filled, self._deriver.derive(filled)).level
+            if level.rank < lowest.rank:
+                lowest = level
+        return lowest
 
     def _unanswered_reason(self, settled: completeness.Completeness, answers: dict[str, Any]) -> ReasonData:
         """Why unanswered questions hold the case at its level: the floor, or a level every way of answering

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from ..assess.assessor import Assessor
@@ -22,17 +23,20 @@ BACK = "__back__"  # a reply meaning "go back to the previous question"
 NOTHING_BEFORE = "There is no question before this one."
 
 
-def should_stop(assessment: Assessment) -> bool:
-    """Whether the interview can stop asking: the answers so far already settle the level.
+def should_stop(assessment: Assessment, lowest: Callable[[], Urgency]) -> bool:
+    """Whether the interview can stop asking: the answers so far already settle an emergency.
 
     The one place the early stop is decided (clinical-criteria.md, "Unknown answers: what
-    is certain and what is possible"): only when the emergency is *certain*, reached however
-    the questions still to come are answered. An emergency that rests on an unanswered
-    question (E1 reads an unknown duration of cauda equina symptoms as new) is not settled:
-    the interview asks how long and whether it is getting worse before sending anyone to an
-    emergency department, since those answers could lower the level (U5).
+    is certain and what is possible"): the level is an emergency and no answer to the
+    questions still to come could lower it (``lowest``: the lowest level they can lead to,
+    worked out only for an emergency that is not already certain). An emergency that rests
+    on a question not yet asked (E1 reads an unknown duration of cauda equina symptoms as
+    new) is not settled: the interview asks how long and whether it is getting worse, since
+    those answers could lower it (U5). Once they are answered "not sure", nothing left can.
     """
-    return assessment.certain == Urgency.EMERGENCY
+    if assessment.urgency != Urgency.EMERGENCY:
+        return False
+    return assessment.certain == Urgency.EMERGENCY or lowest() == Urgency.EMERGENCY
 
 
 @dataclass
@@ -107,7 +111,8 @@ def run_interview(logic: Logic, assessor: Assessor, source: AnswerSource, state:
         answers = {**fixed, **logic.case_answers(state.answers)}
         assessment = session.replace_answers(answers)
         question = logic.next_question(state.answers)
-        if question is None or should_stop(assessment):
+        still_to_ask = [name for name in questionnaire.index if name not in state.answers]
+        if question is None or should_stop(assessment, partial(assessor.lowest_level, answers, still_to_ask)):
             state.finished = True
             save(state)
             return InterviewResult(assessment, answers, len(state.answers), stopped_early=question is not None,
