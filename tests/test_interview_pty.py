@@ -48,8 +48,10 @@ class Person:
         self.ended = False
         env = {"TERM": "xterm", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(folder),
                "PROMPT_TOOLKIT_NO_CPR": "1"}  # pexpect answers no cursor-position requests
+        # SIGHUP at its default in the child, as a terminal's program has it, even when this run ignores it (nohup)
         self.child = pexpect.spawn(sys.executable, ["-m", "triage", "interview", *args], cwd=str(folder), env=env,
-                                   dimensions=(rows, columns), encoding="utf-8", timeout=30)
+                                   dimensions=(rows, columns), encoding="utf-8", timeout=30,
+                                   preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
 
     def _read(self, timeout: float) -> None:
         try:
@@ -84,9 +86,14 @@ class Person:
         """Type ``keys``."""
         self.child.send(keys)
 
-    def finish(self) -> int:
-        """Wait for the command to end; its exit status."""
+    def finish(self, timeout: float = 60) -> int:
+        """Wait for the command to end; its exit status (fail, showing the screen, if it has not ended in time)."""
+        deadline = time.monotonic() + timeout
         while not self.ended:
+            if time.monotonic() > deadline:
+                self.child.kill(signal.SIGKILL)
+                screen = "\n".join(line for line in self.lines() if line)
+                raise AssertionError(f"still running after {timeout} s\n--- the screen ---\n{screen}")
             self._read(1)
         self.child.close()
         status = self.child.exitstatus
