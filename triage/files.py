@@ -11,6 +11,7 @@ that makes a second writer refuse (``atomic_output``, ``output_lock``).
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from dataclasses import dataclass, field
@@ -159,10 +160,10 @@ def _lines(root: yaml.Node | None) -> Lines:
         if id(node) in visited:
             continue
         visited.add(id(node))
-        if isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG and len(node.value) > MAX_DIGITS:
+        if isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG and _int_digits(node.value) > MAX_DIGITS:
             where = f"field '{_path_text(path)}' (line {node.start_mark.line + 1})" if path else \
                 f"line {node.start_mark.line + 1}"
-            raise SyntaxProblem(f"not valid YAML: {where}: {_long_number(len(node.value))}")
+            raise SyntaxProblem(f"not valid YAML: {where}: {_long_number(_int_digits(node.value))}")
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 if isinstance(key_node, yaml.ScalarNode):
@@ -174,6 +175,20 @@ def _lines(root: yaml.Node | None) -> Lines:
                 found.setdefault((*path, index), item.start_mark.line + 1)
                 stack.append((item, (*path, index)))
     return Lines(found)
+
+
+#: Decimal digits per digit of a YAML integer written in base 16, 8 or 2 (0x, 0o or 0, 0b: YAML 1.1).
+_DIGITS_PER = {"0x": math.log10(16), "0o": math.log10(8), "0b": math.log10(2)}
+
+
+def _int_digits(text: str) -> int:
+    """How many decimal digits the YAML integer ``text`` has (at least): hexadecimal, octal, binary and
+    underscores included, which pass a count of characters but not Python's conversion to text."""
+    body = text.strip().lstrip("+-").replace("_", "").lower()
+    per = _DIGITS_PER.get(body[:2])
+    if per is None:
+        return len(body.replace(":", ""))  # decimal, old octal (0777), or base 60 (1:30:00): never more digits
+    return math.ceil((len(body) - 2) * per)
 
 
 def _path_text(path: tuple[Any, ...]) -> str:

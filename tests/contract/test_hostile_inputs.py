@@ -211,13 +211,17 @@ UNLOCATED = {
     "deep.yaml": "id: deep\ndescription: " + "[" * 50_000 + "]" * 50_000 + "\n",
     "digits.json": '{"id": "digits", "age": ' + "9" * 5000 + "}",
     "digits.yaml": "id: digits\nage: " + "9" * 5000 + "\n",
+    "hex.yaml": "id: hex\nage: 0x" + "f" * 4000 + "\n",  # under 4,300 characters, but 4,817 decimal digits
+    "binary.yaml": "id: binary\nage: 0b" + "1" * 15_000 + "\n",
+    "underscores.yaml": "id: underscores\nage: " + "9_" * 4400 + "9\n",
     "escape.yaml": "id: esc\x1b[31m\nage: 30\n",
 }
 
 
 @pytest.mark.parametrize("name", sorted(UNLOCATED))
 def test_every_reason_names_a_field_or_line(tmp_path: Path, name: str) -> None:
-    """Deep nesting, 5,000 digits, a control character in YAML: score's and assess's reasons name field or line."""
+    """Deep nesting, 5,000 digits (decimal, hexadecimal, binary, underscored), a control character in YAML: score's and
+    assess's reasons name field or line."""
     folder = folder_with(tmp_path, {name: UNLOCATED[name]})
     run, records, defects = score(folder)
     assert not defects and run.returncode == 1, (defects, run.describe())
