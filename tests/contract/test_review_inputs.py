@@ -7,6 +7,7 @@ or are too large; pipes and devices named as inputs; linked folders inside an in
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -44,3 +45,44 @@ def test_a_hexadecimal_threshold_too_long_is_located(tmp_path: Path, command: li
     run = run_triage([*command, "--rules", str(hex_rules(tmp_path))], cwd=tmp_path)
     assert run.returncode == 1 and not internal_error_signs(run), run.describe()
     assert "routine.yaml" in run.err and "(line 9)" in run.err, run.err
+
+
+NOT_UTF8_FILE = b"x\xff.yaml"
+
+
+def rules_with_a_name_not_utf8(tmp_path: Path, folder: bytes = b"r") -> bytes:
+    """The bundled rules, routine.yaml renamed x<0xff>.yaml, in ``folder``: returns the folder's name as bytes."""
+    rules = tmp_path / os.fsdecode(folder)
+    shutil.copytree(RULES_DIR, rules)
+    os.rename(rules / "routine.yaml", os.path.join(os.fsencode(rules), NOT_UTF8_FILE))
+    return os.fsencode(rules)
+
+
+@pytest.mark.parametrize("command", [["check"], ["assess", str(EXAMPLES / "self-care.yaml"), "--for", "clinician"],
+                                     ["score", str(EXAMPLES / "self-care.yaml"), "-q"],
+                                     ["coverage", str(EXAMPLES / "self-care.yaml")]])
+def test_a_rule_file_named_not_in_utf8_is_read(tmp_path: Path, command: list[str]) -> None:
+    """check/assess/score/coverage --rules DIR, one rule file of DIR named x<0xff>.yaml: read like the others, exit 0."""
+    rules = rules_with_a_name_not_utf8(tmp_path)
+    run = run_triage([*command, "--rules", rules], cwd=tmp_path)
+    assert run.returncode == 0 and not internal_error_signs(run), run.describe()
+
+
+def test_a_broken_rule_file_named_not_in_utf8_is_shown_escaped(tmp_path: Path) -> None:
+    """A problem in rule file x<0xff>.yaml names it as x\\xff.yaml (its byte escaped), exit 1."""
+    rules = rules_with_a_name_not_utf8(tmp_path)
+    with open(os.path.join(rules, NOT_UTF8_FILE), "a") as handle:
+        handle.write("  - {id: broken}\n")
+    run = run_triage(["check", "--rules", rules], cwd=tmp_path)
+    assert run.returncode == 1 and not internal_error_signs(run), run.describe()
+    assert "x\\xff.yaml:" in run.err, run.err
+
+
+def test_coverage_reports_of_a_rule_folder_named_not_in_utf8(tmp_path: Path) -> None:
+    """coverage --rules rr<0xff> --junit --cobertura writes both reports, the folder named rr\\xff in them."""
+    rules = rules_with_a_name_not_utf8(tmp_path, b"rr\xff")
+    run = run_triage(["coverage", str(EXAMPLES / "self-care.yaml"), "--rules", rules, "--junit", "j.xml",
+                      "--cobertura", "c.xml"], cwd=tmp_path)
+    assert run.returncode == 0 and not internal_error_signs(run), run.describe()
+    assert "x\\xff.yaml" in (tmp_path / "j.xml").read_text()
+    assert "rr\\xff" in (tmp_path / "c.xml").read_text()
