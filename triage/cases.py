@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from .errors import CaseError
-from .files import SyntaxProblem, decode, has_lone_surrogate, parse_by_suffix
+from .files import SyntaxProblem, TooLarge, decode, has_lone_surrogate, parse_by_suffix, read_capped
 from .models import ANSWER_FIELDS, DOMAINS, Case, Urgency
 from .validation import MAX_PROBLEMS, capped, format_location, located_messages, shortened, suggest
 
@@ -155,12 +155,17 @@ def read_case_text(path: str | Path) -> tuple[str, str, str, str]:
     """The text of a case file, or of standard input for ``-``: (text, source, suffix, default id)."""
     if str(path) == STDIN:
         source, suffix, default_id = "<stdin>", "", "stdin"
-        raw = sys.stdin.buffer.read()
+        try:
+            raw = read_capped(sys.stdin.buffer)
+        except TooLarge as exc:
+            raise CaseError(f"{source}: cannot read this case", [str(exc)]) from None
     else:
         file = Path(path)
         source, suffix, default_id = str(file), file.suffix, file.stem
         try:
-            raw = file.read_bytes()
+            raw = read_capped(file)
+        except TooLarge as exc:
+            raise CaseError(f"{source}: cannot read this case", [str(exc)]) from None
         except OSError as exc:
             raise CaseError(f"{source}: cannot read this case", [exc.strerror or str(exc)]) from None
     try:

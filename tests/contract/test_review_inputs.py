@@ -7,6 +7,7 @@ or are too large; pipes and devices named as inputs; linked folders inside an in
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -86,3 +87,64 @@ def test_coverage_reports_of_a_rule_folder_named_not_in_utf8(tmp_path: Path) -> 
     assert run.returncode == 0 and not internal_error_signs(run), run.describe()
     assert "x\\xff.yaml" in (tmp_path / "j.xml").read_text()
     assert "rr\\xff" in (tmp_path / "c.xml").read_text()
+
+
+LIMIT_MIB = 10  # docs/case-files.md: the most triage reads of a case file, session file or questionnaire
+
+
+@pytest.mark.parametrize("args", [["assess", "/dev/zero"], ["interview", "--answers", "a.yaml", "--resume", "/dev/zero"],
+                                  ["check", "--questionnaire", "/dev/zero"], ["assess", "big.yaml"],
+                                  ["interview", "--answers", "big.yaml"]])
+def test_an_endless_or_huge_file_is_refused_naming_the_limit(tmp_path: Path, args: list[str]) -> None:
+    """/dev/zero or an 11 MiB file as a case, session or questionnaire: exit 1 naming the file and 10 MiB, in
+    little memory (under a 1.5 GB limit reading it whole would fail)."""
+    (tmp_path / "a.yaml").write_text("region: lumbar\n")
+    (tmp_path / "big.yaml").write_bytes(b"region: lumbar\n" + b" " * (11 << 20))
+    run = run_triage(args, cwd=tmp_path, memory_limit_mb=1500, timeout=30)
+    assert run.returncode == 1 and not internal_error_signs(run), run.describe()
+    assert args[-1] in run.err and f"{LIMIT_MIB} MiB" in run.err, run.err
+
+
+def test_a_huge_json_line_costs_its_own_line(tmp_path: Path) -> None:
+    """score of JSON Lines whose second line is 11 MiB: that line is an error naming the limit, the others scored."""
+    with (tmp_path / "c.jsonl").open("wb") as handle:
+        handle.write(b'{"id": "a", "region": "lumbar"}\n{"id": "b", "description": "' + b"x" * (11 << 20) + b'"}\n')
+        handle.write(b'{"id": "c", "region": "lumbar"}\n')
+    run = run_triage(["score", "c.jsonl", "-q", "--workers", "1"], cwd=tmp_path, memory_limit_mb=1500)
+    assert run.returncode == 1 and not internal_error_signs(run), run.describe()
+    records = [json.loads(line) for line in run.out.splitlines()]
+    assert [r["case_id"] for r in records] == ["a", "c:2", "c"], records
+    assert records[0]["urgency"] and records[2]["urgency"], records
+    assert f"{LIMIT_MIB} MiB" in records[1]["error"] and records[1]["source"] == "c.jsonl:2", records[1]
+
+
+def test_a_huge_rule_file_is_refused_naming_it(tmp_path: Path) -> None:
+    """check --rules with a 65 MiB rule file: exit 1 naming the file and the 64 MiB limit."""
+    rules = tmp_path / "r"
+    shutil.copytree(RULES_DIR, rules)
+    (rules / "huge.yaml").write_bytes(b"rules: []\n" + b"#" * (65 << 20) + b"\n")
+    run = run_triage(["check", "--rules", str(rules)], cwd=tmp_path, timeout=60)
+    assert run.returncode == 1 and not internal_error_signs(run), run.describe()
+    assert "huge.yaml" in run.err and "64 MiB" in run.err, run.err
+
+
+def test_a_questionnaire_not_in_utf8_names_the_line(tmp_path: Path) -> None:
+    """check --questionnaire FILE with a byte 0xff on line 3: exit 1 naming line 3 and column, not Python's codec."""
+    (tmp_path / "q.yaml").write_bytes(b"version: '1'\nsections:\n  - title: caf\xff\n")
+    run = run_triage(["check", "--questionnaire", "q.yaml"], cwd=tmp_path)
+    assert run.returncode == 1 and not internal_error_signs(run), run.describe()
+    assert "line 3, column 15" in run.err and "codec" not in run.err, run.err
+
+
+@pytest.mark.parametrize(("name", "content", "source"), [
+    ("c.csv", b"id,age,region\na,40,lumbar\nb,4\x000,lumbar\n", "c.csv:row 3"),
+    ("c.jsonl", b'{"id": "a", "region": "lumbar"}\n{"id": "b\x00"}\n', "c.jsonl:2"),
+])
+def test_a_nul_byte_in_one_row_names_its_line(tmp_path: Path, name: str, content: bytes, source: str) -> None:
+    """A NUL byte in one CSV row or JSON line costs that case, its reason naming the NUL byte and the line."""
+    (tmp_path / name).write_bytes(content)
+    run = run_triage(["score", name, "-q", "--workers", "1"], cwd=tmp_path)
+    assert run.returncode == 1 and not internal_error_signs(run), run.describe()
+    (bad,) = [r for r in map(json.loads, run.out.splitlines()) if "error" in r]
+    line = source.rsplit(" ", 1)[-1].rsplit(":", 1)[-1]
+    assert bad["source"] == source and f"a NUL byte on line {line}" in bad["error"], bad

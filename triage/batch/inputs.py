@@ -18,10 +18,10 @@ from typing import IO, Any
 
 from ..cases import STDIN, case_from_data, case_from_text
 from ..errors import CaseError, TriageError
-from ..files import SyntaxProblem, decode
+from ..files import CASE_FILE_LIMIT, MiB, SyntaxProblem, TooLarge, decode, read_capped
 from ..models import DOMAINS, Case
 from ..validation import display_path, quoted, shortened
-from .csv_input import csv_records
+from .csv_input import bounded_lines, csv_records
 
 CASE_FILE_SUFFIXES = (".json", ".yaml", ".yml")
 LINES_SUFFIXES = (".jsonl", ".ndjson")
@@ -180,8 +180,10 @@ def records_of_file(path: Path) -> Iterator[Record]:
             with path.open("rb") as handle:
                 yield from csv_records(handle, source, stem)
         else:
-            raw = path.read_bytes()
+            raw = read_capped(path)
             yield Record(source, stem, text=decode(raw), suffix=suffix, size=len(raw))
+    except TooLarge as exc:
+        yield Record(source, stem, error=str(exc))
     except OSError as exc:
         yield Record(source, stem, error=f"cannot read: {exc.strerror or exc}")
     except SyntaxProblem as exc:
@@ -191,17 +193,21 @@ def records_of_file(path: Path) -> Iterator[Record]:
 def _json_lines(handle: IO[bytes], source: str, stem: str) -> Iterator[Record]:
     seen_any = False
     skipped = 0  # bytes of blank lines, counted with the next case (progress)
-    for number, raw in enumerate(handle, 1):
+    for number, (raw, size, too_long) in enumerate(bounded_lines(handle, CASE_FILE_LIMIT), 1):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
-        if not raw.strip():
-            skipped += len(raw)
+        if not too_long and not raw.strip():
+            skipped += size
             continue
         seen_any = True
         where, default_id = f"{source}:{number}", f"{stem}:{number}"
-        size, skipped = skipped + len(raw), 0
+        size, skipped = skipped + size, 0
+        if too_long:
+            yield Record(where, default_id, error=f"the line is longer than {CASE_FILE_LIMIT // MiB} MiB, the most "
+                                                  "triage reads for one case", size=size)
+            continue
         try:
-            yield Record(where, default_id, text=decode(raw.rstrip(b"\r\n")), suffix=".jsonl", size=size)
+            yield Record(where, default_id, text=decode(raw, number), suffix=".jsonl", size=size)
         except SyntaxProblem as exc:  # one badly encoded line costs that line only
             yield Record(where, default_id, error=str(exc), size=size)
     if not seen_any:

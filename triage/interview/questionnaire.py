@@ -18,12 +18,12 @@ from typing import Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, model_validator
 
 from ..errors import QuestionnaireError
-from ..files import SyntaxProblem, parse_yaml_lines
+from ..files import SyntaxProblem, TooLarge, decode, parse_yaml_lines, read_capped
 from ..language.conditions import CONDITION_KEYS, NODE_TAGS, Condition, FieldTest, fields_read, findings_read, leaves
 from ..language.evaluation import compile_condition
 from ..language.satisfiability import representatives
 from ..models import DOMAINS
-from ..validation import format_location, located_messages, suggest
+from ..validation import display_path, format_location, located_messages, suggest
 
 NOT_SURE = None  # a "not sure" answer is recorded as unknown, never as no
 
@@ -128,9 +128,12 @@ def load_questionnaire(path: str | Path | None = None) -> Questionnaire:
     file = Path(path) if path is not None else bundled_questionnaire_path()
     name = file.name
     try:
-        data, lines = parse_yaml_lines(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QuestionnaireError(f"questionnaire {file}: cannot read", [str(exc)]) from None
+        data, lines = parse_yaml_lines(decode(read_capped(file, what="questionnaire")))
+    except TooLarge as exc:
+        raise QuestionnaireError(f"questionnaire {display_path(file)}: cannot read", [str(exc)]) from None
+    except OSError as exc:
+        raise QuestionnaireError(f"questionnaire {display_path(file)}: cannot read",
+                                 [exc.strerror or str(exc)]) from None
     except SyntaxProblem as exc:
         raise QuestionnaireError(f"questionnaire {file}: 1 problem", [f"{name}: {exc}"]) from None
     try:

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, ValidationErr
 from ..assess.assessor import Assessor
 from ..cases import load_case
 from ..errors import SessionError
-from ..files import SyntaxProblem, atomic_output, decode, parse_json, parse_yaml
+from ..files import SyntaxProblem, TooLarge, atomic_output, decode, parse_json, parse_yaml, read_capped
 from ..models import ANSWER_FIELDS, Case
 from ..output_files import BadLockFile, is_current_lock, lock_file_for, open_lock_file
 from ..validation import format_location, located_messages, suggest
@@ -118,7 +118,9 @@ def read_session_file(path: str | Path) -> SessionFile:
     if file.is_dir():
         raise SessionError(summary, ["this is a folder, not a session file"])
     try:
-        text = decode(file.read_bytes())
+        text = decode(read_capped(file, what="session file"))
+    except TooLarge as exc:
+        raise SessionError(summary, [str(exc)]) from None
     except OSError as exc:
         raise SessionError(summary, [exc.strerror or str(exc)]) from None
     except SyntaxProblem as exc:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from .. import files
 from ..errors import RuleBaseError
-from ..files import Lines, SyntaxProblem, parse_yaml_lines
+from ..files import RULE_FILE_LIMIT, Lines, SyntaxProblem, TooLarge, decode, parse_yaml_lines, read_capped
 from ..validation import display_path, format_location, located_messages, suggest
 from .checks import cross_checks
 from .conditions import CONDITION_KEYS, NODE_TAGS
@@ -70,9 +70,11 @@ def _read(folder: Path) -> tuple[dict[str, str], list[str]]:
     texts = {}
     for path in sorted(p for pattern in RULE_FILE_PATTERNS for p in folder.glob(pattern)):
         try:
-            texts[path.name] = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(f"{display_path(path.name)}: cannot read: {exc}")
+            texts[path.name] = decode(read_capped(path, RULE_FILE_LIMIT, "rule file"))
+        except OSError as exc:
+            problems.append(f"{display_path(path.name)}: cannot read: {exc.strerror or exc}")
+        except (TooLarge, SyntaxProblem) as exc:
+            problems.append(f"{display_path(path.name)}: {exc}")
     if META_FILE not in texts and not problems:
         problems.append(f"{META_FILE}: missing (it holds the version, sources, criteria and level texts)")
     if len(texts) <= 1 and not problems:
