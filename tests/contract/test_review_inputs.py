@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,74 @@ def test_a_nul_byte_in_one_row_names_its_line(tmp_path: Path, name: str, content
     (bad,) = [r for r in map(json.loads, run.out.splitlines()) if "error" in r]
     line = source.rsplit(" ", 1)[-1].rsplit(":", 1)[-1]
     assert bad["source"] == source and f"a NUL byte on line {line}" in bad["error"], bad
+
+
+ONE = b'{"id": "piped", "region": "lumbar"}\n'
+
+
+def ids_of(stdout: bytes) -> list[str]:
+    """The case ids of a JSON Lines output."""
+    return [json.loads(line)["case_id"] for line in stdout.splitlines()]
+
+
+def test_a_process_substitution_is_read_as_json_lines(tmp_path: Path) -> None:
+    """triage score <(cat x.jsonl) (a /dev/fd pipe) scores its cases, like standard input."""
+    (tmp_path / "x.jsonl").write_bytes(ONE)
+    run = run_triage(["-c", "triage_cmd=\"$1\"; shift; \"$triage_cmd\" -m triage score <(cat x.jsonl) -q", "sh",
+                      sys.executable], command=("bash",), cwd=tmp_path)
+    assert run.returncode == 0 and not internal_error_signs(run), run.describe()
+    assert ids_of(run.stdout) == ["piped"]
+
+
+def test_dev_stdin_from_a_pipe_is_read_as_json_lines(tmp_path: Path) -> None:
+    """cat x.jsonl | triage score /dev/stdin scores its cases."""
+    run = run_triage(["score", "/dev/stdin", "-q"], stdin=ONE, cwd=tmp_path)
+    assert run.returncode == 0 and not internal_error_signs(run), run.describe()
+    assert ids_of(run.stdout) == ["piped"]
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), [("pipe", ONE, "piped"),
+                                                           ("pipe.yaml", b"id: yaml-pipe\nregion: lumbar\n", "yaml-pipe")])
+def test_a_named_pipe_is_read_by_its_suffix(tmp_path: Path, name: str, content: bytes, expected: str) -> None:
+    """A named pipe without a suffix is read as JSON Lines; one named .yaml as one YAML case."""
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with fifo.open("wb") as handle:
+            handle.write(content)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    run = run_triage(["score", name, "-q"], cwd=tmp_path, timeout=30)
+    writer.join(5)
+    assert run.returncode == 0 and not internal_error_signs(run), run.describe()
+    assert ids_of(run.stdout) == [expected]
+
+
+def test_a_device_is_refused_as_a_device(tmp_path: Path) -> None:
+    """triage score /dev/zero exits 1 saying it is a device, not that there is no such file."""
+    run = run_triage(["score", "/dev/zero", "-q"], cwd=tmp_path, timeout=20)
+    assert run.returncode == 1 and not internal_error_signs(run), run.describe()
+    assert "is a device" in run.err and "no such file" not in run.err, run.err
+
+
+def test_linked_folders_are_followed_inside_and_reported_outside(tmp_path: Path) -> None:
+    """Inside an input folder, a link to a folder inside it is read (like a linked file); a link to a folder outside
+    it and a link to a folder holding it are one error line each: no case is dropped without a word."""
+    cases = tmp_path / "cases"
+    (cases / "real").mkdir(parents=True)
+    (tmp_path / "ext").mkdir()
+    (cases / "real" / "a.jsonl").write_text('{"id": "real", "region": "lumbar"}\n')
+    (tmp_path / "ext" / "b.jsonl").write_text('{"id": "outside", "region": "lumbar"}\n')
+    (cases / "linked").symlink_to("../ext")
+    (cases / "inner").symlink_to("real")
+    (cases / "real" / "up").symlink_to("..")
+    run = run_triage(["score", "cases", "-q", "--workers", "1"], cwd=tmp_path)
+    assert run.returncode == 1 and not internal_error_signs(run), run.describe()
+    records = {r["source"]: r for r in map(json.loads, run.out.splitlines())}
+    assert sorted(records) == ["cases/inner/a.jsonl:1", "cases/inner/up", "cases/linked", "cases/real/a.jsonl:1",
+                               "cases/real/up"], sorted(records)
+    assert "outside the folder" in records["cases/linked"]["error"]
+    assert "holds it" in records["cases/real/up"]["error"]
+    assert records["cases/inner/a.jsonl:1"]["urgency"] == records["cases/real/a.jsonl:1"]["urgency"] == "soon"
