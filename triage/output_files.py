@@ -119,6 +119,10 @@ def output_target(path: str | Path) -> OutputTarget:
     def refuse(why: str) -> OutputError:
         return OutputError(f"{shown}: cannot write the output: {why}", why)
 
+    if not str(path).strip():
+        why = "the file name is empty (name a file)"
+        raise OutputError(f"cannot write the output: {why}", why)
+
     try:
         info: os.stat_result | None = given.stat()
     except FileNotFoundError:

@@ -221,3 +221,16 @@ def test_linked_folders_are_followed_inside_and_reported_outside(tmp_path: Path)
     assert "outside the folder" in records["cases/linked"]["error"]
     assert "holds it" in records["cases/real/up"]["error"]
     assert records["cases/inner/a.jsonl:1"]["urgency"] == records["cases/real/a.jsonl:1"]["urgency"] == "soon"
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), [
+    ("e.jsonl", b'{"id": "", "region": "lumbar"}\n{"id": " ", "region": "lumbar"}\n', ["e:1", "e:2"]),
+    ("e.yaml", b'id: ""\nregion: lumbar\n', ["e"]),
+    ("e.csv", b"id,region\n,lumbar\n", ["e:row 2"]),
+])
+def test_an_empty_id_is_no_id_in_every_format(tmp_path: Path, name: str, content: bytes, expected: list[str]) -> None:
+    """An empty id ("" in JSON or YAML, an empty CSV cell) is named by where the case was found, in every format."""
+    (tmp_path / name).write_bytes(content)
+    run = run_triage(["score", name, "-q", "--workers", "1"], cwd=tmp_path)
+    assert run.returncode == 0, run.describe()
+    assert ids_of(run.stdout) == expected

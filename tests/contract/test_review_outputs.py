@@ -16,7 +16,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from .helpers import RAW_CONTROL, child_env, internal_error_signs, run_in_pty, run_triage, spawn_pty
+from .helpers import EXAMPLES, RAW_CONTROL, child_env, internal_error_signs, run_in_pty, run_triage, spawn_pty
 
 CASES = ('{"id": "\\u202e-right-to-left\\ud83d\\ude00", "region": "lumbar"}\n'
          '{"id": "caf\\u00e9-\\u4e2d", "region": "lumbar"}\n')
@@ -107,3 +107,32 @@ def test_sigterm_stops_the_interview_with_143(tmp_path: Path) -> None:
         child.close(force=True)
     assert child.exitstatus == 143, (child.exitstatus, child.signalstatus)
     assert not (tmp_path / ".s.json.lock").exists()
+
+
+def test_the_summary_gives_a_long_ids_true_length(tmp_path: Path) -> None:
+    """A case with a 5,000,000-character id that cannot be scored: the summary says 5,000,000 characters."""
+    (tmp_path / "long.jsonl").write_text(json.dumps({"id": "x" * 5_000_000, "age": "old"}) + "\n")
+    run = run_triage(["score", "long.jsonl", "-o", "out.jsonl", "--workers", "1"], cwd=tmp_path)
+    assert run.returncode == 1 and not internal_error_signs(run), run.describe()
+    assert "(5,000,000 characters)" in run.err and "(1,024 characters)" not in run.err, run.err[-600:]
+
+
+def test_coverage_refuses_one_file_for_both_reports(tmp_path: Path) -> None:
+    """coverage --junit same.xml --cobertura ./same.xml: exit 2 before any work, naming both options."""
+    run = run_triage(["coverage", str(EXAMPLES), "--junit", "same.xml", "--cobertura", "./same.xml"], cwd=tmp_path)
+    assert run.returncode == 2 and "--junit" in run.err and "--cobertura" in run.err, run.describe()
+    assert not (tmp_path / "same.xml").exists()
+
+
+def test_an_empty_output_name_is_called_empty(tmp_path: Path) -> None:
+    """score -o '' exits 1 saying the file name is empty, not that it is a folder."""
+    run = run_triage(["score", str(EXAMPLES / "self-care.yaml"), "-o", "", "-q"], cwd=tmp_path)
+    assert run.returncode == 1 and not internal_error_signs(run), run.describe()
+    assert "name is empty" in run.err and "folder" not in run.err, run.err
+
+
+def test_a_questionnaire_key_never_suggests_itself(tmp_path: Path) -> None:
+    """check --questionnaire CASE_FILE: the unknown top-level key 'id' gets no "did you mean 'id'?"."""
+    run = run_triage(["check", "--questionnaire", str(EXAMPLES / "self-care.yaml")], cwd=tmp_path)
+    assert run.returncode == 1 and not internal_error_signs(run), run.describe()
+    assert ": id: unknown key" in run.err and "did you mean 'id'" not in run.err, run.err

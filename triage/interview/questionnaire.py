@@ -120,6 +120,17 @@ def bundled_questionnaire_path() -> Path:
     return Path(str(resources.files("triage") / "data" / "questionnaires" / "spine.yaml"))
 
 
+def _keys_at(place: tuple[Any, ...]) -> set[str]:
+    """The keys a mapping at ``place`` of a questionnaire may hold (empty when the place is a condition)."""
+    shapes: dict[tuple[Any, ...], type[BaseModel]] = {
+        (): Questionnaire, ("sections", int): Section, ("sections", int, "questions", int): Question,
+        ("sections", int, "questions", int, "choices", int): ChoiceOption,
+    }
+    pattern = tuple(int if isinstance(part, int) else part for part in place)
+    model = shapes.get(pattern)
+    return set(model.model_fields) if model is not None else set()
+
+
 def load_questionnaire(path: str | Path | None = None) -> Questionnaire:
     """Load and check a questionnaire (default: the bundled one) against the case format.
 
@@ -144,7 +155,8 @@ def load_questionnaire(path: str | Path | None = None) -> Questionnaire:
                  *CONDITION_KEYS}
         for loc, reason in located_messages(exc, skip=NODE_TAGS):
             if reason.startswith("unknown field"):
-                reason = "unknown key" + suggest(str(loc[-1]), known)
+                # Suggest only keys of the place the key is in: 'id' is a question's key, not the questionnaire's.
+                reason = "unknown key" + suggest(str(loc[-1]), _keys_at(loc[:-1]) or known - {str(loc[-1])})
             label = _question_label(data, loc)
             where = format_location(loc[4:] if label else loc)
             line = lines.of(loc)
