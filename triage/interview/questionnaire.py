@@ -146,7 +146,8 @@ def load_questionnaire(path: str | Path | None = None) -> Questionnaire:
         raise QuestionnaireError(f"questionnaire {display_path(file)}: cannot read",
                                  [exc.strerror or str(exc)]) from None
     except SyntaxProblem as exc:
-        raise QuestionnaireError(f"questionnaire {file}: 1 problem", [f"{name}: {exc}"]) from None
+        raise QuestionnaireError(f"questionnaire {display_path(file)}: 1 problem",
+                                 [f"{display_path(name)}: {exc}"]) from None
     try:
         questionnaire = Questionnaire.model_validate(data)
     except ValidationError as exc:
