@@ -63,8 +63,8 @@ EXPECTED_ERRORS = {
     "wrong-type": "field 'age': expected a whole number, got 'forty'",
     "out-of-range": "field 'pain_score': 11 is out of range: must be at most 10",
     "empty": "the file is empty",
-    "junk": "this is not a text file (it contains NUL bytes)",
-    "latin1": "not UTF-8 text: byte 0xe9 at position 20 cannot be decoded",
+    "junk": "this is not a text file: a NUL byte on line 1",
+    "latin1": "not UTF-8 text: line 1, column 21: the byte 0xe9 cannot be decoded",
     "lines:2": "not valid JSON: column 12: Expecting property name enclosed in double quotes",
     "line-range": "field 'age': 130 is out of range: must be at most 120",
     "lines:5": "a case is a mapping of question names to answers, but the file holds a list",
@@ -241,7 +241,7 @@ def test_large_inputs_are_read_a_line_at_a_time(tmp_path: Path) -> None:
     first = next(records)
     assert first.text == '{"id": "a", "age": 40}'
     rest = list(records)
-    assert rest[0].error == "not UTF-8 text: byte 0xe9 at position 31 cannot be decoded"
+    assert rest[0].error == "not UTF-8 text: line 2, column 32: the byte 0xe9 cannot be decoded"
     assert rest[1].text == '{"id": "c", "age": 41}'
 
 

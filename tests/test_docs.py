@@ -25,6 +25,7 @@ from triage.batch.outputs import CSV_COLUMNS
 from triage.batch.scoring import score_record
 from triage.cases import load_case
 from triage.cli import cli
+from triage.cli.common import STOPPING_SIGNALS
 from triage.language import verify
 from triage.language.checks import field_test_problems, unknown_safety_problem
 from triage.language.conditions import Condition, FieldTest, signed_leaves
@@ -277,10 +278,12 @@ def test_every_check_of_triage_check_is_documented() -> None:
 # --- exit codes --------------------------------------------------------------------------------------
 
 def test_exit_codes_have_one_meaning_each() -> None:
-    """exit-codes.md lists 0, 1, 2, 3, 130, 141 and 143 once each; triage's errors exit 1, but an engine failure 3."""
+    """exit-codes.md lists 0, 1, 2, 3, 129, 130, 131, 141 and 143 once each; triage's errors exit 1, but an engine
+    failure 3; the signals that stop a command are those the page lists."""
     text = page("exit-codes.md")
     codes = re.findall(r"^\| (\d+) \| ", text.split("## Examples")[0], re.MULTILINE)
-    assert codes == ["0", "1", "2", "3", "130", "141", "143"]
+    assert codes == ["0", "1", "2", "3", "129", "130", "131", "141", "143"]
+    assert sorted(128 + number for number in STOPPING_SIGNALS) == [129, 131, 143]
     kinds = [value for value in vars(errors).values() if isinstance(value, type) and issubclass(value, errors.TriageError)]
     assert {kind.__name__: kind.exit_code for kind in kinds if kind.exit_code != 1} == {"EngineError": 3}
 

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from .errors import CaseError
-from .files import SyntaxProblem, decode, has_lone_surrogate, parse_by_suffix
+from .files import SyntaxProblem, TooLarge, decode, has_lone_surrogate, parse_by_suffix, read_capped
 from .models import ANSWER_FIELDS, DOMAINS, Case, Urgency
 from .validation import MAX_PROBLEMS, capped, format_location, located_messages, shortened, suggest
 
@@ -32,6 +32,8 @@ def case_from_data(data: Any, source: str, default_id: str | None = None) -> Cas
     bad_text = _surrogate_problems(data)
     if bad_text:
         raise CaseError(f"{source}: cannot read this case", capped(bad_text), case_id=default_id)
+    if _blank_id(data):  # an empty id is no id, as an empty CSV cell is: the case is named by where it was found
+        data = {k: v for k, v in data.items() if k != "id"}
     case_id = data["id"] if isinstance(data.get("id"), str) else default_id
     case_label = f" (case '{shortened(data['id'])}')" if isinstance(data.get("id"), str) else ""
     # Unknown fields are named here, not by pydantic: a case with a million of them is refused
@@ -105,6 +107,12 @@ for _name, _domain in DOMAINS.items():
         _QUICK[_name] = (_CHOICE, frozenset(_domain.choices), None)
 
 
+def _blank_id(data: dict[str, Any]) -> bool:
+    """Whether the case's ``id`` is text with nothing in it ("" or spaces): like a missing id (docs/case-files.md)."""
+    case_id = data.get("id")
+    return isinstance(case_id, str) and not case_id.strip()
+
+
 def valid_case(data: Any, default_id: str | None = None) -> ValidCase | None:
     """The case in ``data`` when it certainly is valid, checked quickly; None when only ``case_from_data`` can tell.
 
@@ -134,7 +142,7 @@ def valid_case(data: Any, default_id: str | None = None) -> ValidCase | None:
         elif cls is not list or any(type(item) is not str for item in value):
             return None
     answers = {name: data[name] for name in ANSWER_FIELDS if data.get(name) is not None}
-    case_id = data.get("id")
+    case_id = None if _blank_id(data) else data.get("id")
     level = data.get("expected_urgency")
     return ValidCase(answers, default_id if case_id is None else case_id, None if level is None else Urgency(level),
                      data.get("expected_surgical"))
@@ -155,12 +163,17 @@ def read_case_text(path: str | Path) -> tuple[str, str, str, str]:
     """The text of a case file, or of standard input for ``-``: (text, source, suffix, default id)."""
     if str(path) == STDIN:
         source, suffix, default_id = "<stdin>", "", "stdin"
-        raw = sys.stdin.buffer.read()
+        try:
+            raw = read_capped(sys.stdin.buffer)
+        except TooLarge as exc:
+            raise CaseError(f"{source}: cannot read this case", [str(exc)]) from None
     else:
         file = Path(path)
         source, suffix, default_id = str(file), file.suffix, file.stem
         try:
-            raw = file.read_bytes()
+            raw = read_capped(file)
+        except TooLarge as exc:
+            raise CaseError(f"{source}: cannot read this case", [str(exc)]) from None
         except OSError as exc:
             raise CaseError(f"{source}: cannot read this case", [exc.strerror or str(exc)]) from None
     try:

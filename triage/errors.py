@@ -86,6 +86,12 @@ class MissingExtra(TriageError):
 
 
 class Terminated(KeyboardInterrupt):
-    """The process was asked to stop by SIGTERM: cleaned up like Ctrl-C, reported with exit 143."""
+    """The process was asked to stop by a signal (SIGTERM, SIGHUP, SIGQUIT): cleaned up like Ctrl-C, reported with
+    exit 128 + the signal's number (143, 129, 131)."""
 
     exit_code = 143
+
+    def __init__(self, signum: int = 15, name: str = "SIGTERM"):
+        super().__init__(name)
+        self.signum, self.name = signum, name
+        self.exit_code = 128 + signum

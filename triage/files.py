@@ -11,10 +11,12 @@ that makes a second writer refuse (``atomic_output``, ``output_lock``).
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -23,16 +25,53 @@ class SyntaxProblem(ValueError):
     """The text is not valid JSON or YAML (or not text at all); the message says where."""
 
 
-def decode(raw: bytes) -> str:
-    """Bytes of a file as text; UTF-8 (with or without a byte-order mark) only."""
-    if b"\x00" in raw:
-        raise SyntaxProblem("this is not a text file (it contains NUL bytes)")
+MiB = 1024 * 1024
+#: The largest case file (or session file, or questionnaire) read: far more than any case needs,
+#: little enough that ``/dev/zero`` or a wrong file is refused at once instead of filling memory.
+CASE_FILE_LIMIT = 10 * MiB
+#: The largest rule file read (the bundled rule files are tens of kilobytes each).
+RULE_FILE_LIMIT = 64 * MiB
+
+
+class TooLarge(ValueError):
+    """A file larger than triage reads for its kind (``read_capped``); the message gives the limit."""
+
+
+def read_capped(file: str | os.PathLike[str] | IO[bytes], limit: int = CASE_FILE_LIMIT,
+                what: str = "case file") -> bytes:
+    """The bytes of a file (a path, or an open binary stream), reading at most ``limit`` + 1 of them.
+
+    Raises ``TooLarge`` for a file larger than ``limit`` (``/dev/zero`` among them) and
+    ``OSError`` as reading does.
+    """
+    if isinstance(file, str | os.PathLike):
+        with open(file, "rb") as handle:
+            raw = handle.read(limit + 1)
+    else:
+        raw = file.read(limit + 1)
+    if len(raw) > limit:
+        raise TooLarge(f"the file is larger than {limit // MiB} MiB, the most triage reads for a {what} "
+                       "(is it the right file?)")
+    return raw
+
+
+def decode(raw: bytes, line: int | None = None) -> str:
+    """Bytes of a file as text; UTF-8 (with or without a byte-order mark) only.
+
+    A NUL byte or a byte that is not UTF-8 is refused naming its line (``line``: the number of
+    the one line ``raw`` is, for a line of JSON Lines or CSV) and, for UTF-8, its column.
+    """
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        at = line if line is not None else raw.count(b"\n", 0, nul) + 1
+        raise SyntaxProblem(f"this is not a text file: a NUL byte on line {at}")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SyntaxProblem(
-            f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at position {exc.start} cannot be decoded"
-        ) from None
+        start = raw.rfind(b"\n", 0, exc.start) + 1
+        at = line if line is not None else raw.count(b"\n", 0, exc.start) + 1
+        raise SyntaxProblem(f"not UTF-8 text: line {at}, column {exc.start - start + 1}: the byte "
+                            f"0x{raw[exc.start]:02x} cannot be decoded") from None
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -159,10 +198,10 @@ def _lines(root: yaml.Node | None) -> Lines:
         if id(node) in visited:
             continue
         visited.add(id(node))
-        if isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG and len(node.value) > MAX_DIGITS:
+        if isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG and _int_digits(node.value) > MAX_DIGITS:
             where = f"field '{_path_text(path)}' (line {node.start_mark.line + 1})" if path else \
                 f"line {node.start_mark.line + 1}"
-            raise SyntaxProblem(f"not valid YAML: {where}: {_long_number(len(node.value))}")
+            raise SyntaxProblem(f"not valid YAML: {where}: {_long_number(_int_digits(node.value))}")
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 if isinstance(key_node, yaml.ScalarNode):
@@ -174,6 +213,20 @@ def _lines(root: yaml.Node | None) -> Lines:
                 found.setdefault((*path, index), item.start_mark.line + 1)
                 stack.append((item, (*path, index)))
     return Lines(found)
+
+
+#: Decimal digits per digit of a YAML integer written in base 16, 8 or 2 (0x, 0o or 0, 0b: YAML 1.1).
+_DIGITS_PER = {"0x": math.log10(16), "0o": math.log10(8), "0b": math.log10(2)}
+
+
+def _int_digits(text: str) -> int:
+    """How many decimal digits the YAML integer ``text`` has (at least): hexadecimal, octal, binary and
+    underscores included, which pass a count of characters but not Python's conversion to text."""
+    body = text.strip().lstrip("+-").replace("_", "").lower()
+    per = _DIGITS_PER.get(body[:2])
+    if per is None:
+        return len(body.replace(":", ""))  # decimal, old octal (0777), or base 60 (1:30:00): never more digits
+    return math.ceil((len(body) - 2) * per)
 
 
 def _path_text(path: tuple[Any, ...]) -> str:
@@ -294,5 +347,6 @@ def parse_by_suffix(text: str, suffix: str) -> Any:
 # Output files live in output_files; imported here, where they always were.
 from .output_files import OutputTarget, atomic_output, output_lock, output_target  # noqa: E402
 
-__all__ = ["Lines", "OutputTarget", "SyntaxProblem", "atomic_output", "decode", "has_lone_surrogate", "output_lock",
-           "output_target", "parse_by_suffix", "parse_json", "parse_yaml", "parse_yaml_lines"]
+__all__ = ["CASE_FILE_LIMIT", "RULE_FILE_LIMIT", "Lines", "OutputTarget", "SyntaxProblem", "TooLarge",
+           "atomic_output", "decode", "has_lone_surrogate", "output_lock", "output_target", "parse_by_suffix",
+           "parse_json", "parse_yaml", "parse_yaml_lines", "read_capped"]

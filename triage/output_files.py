@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import os
 import secrets
 import stat
@@ -41,7 +42,68 @@ class OutputTarget:
     @property
     def lock_file(self) -> Path:
         """The lock file beside the file (``.NAME.lock``)."""
-        return self.file.parent / f".{self.file.name}.lock"
+        return lock_file_for(self.file)
+
+
+#: The longest file name most file systems allow, in bytes (ext4, xfs, btrfs, tmpfs: 255).
+NAME_MAX = 255
+
+
+def beside(file: Path, suffix: str) -> Path:
+    """``.NAME<suffix>`` beside ``file``, its name cut short (with a hash of the whole) when it would be too long.
+
+    Any name the file system allows for ``file`` leaves room for its lock and temporary
+    files: a name of 250 bytes would otherwise make ``.NAME.lock`` longer than 255 bytes.
+    The same file always gets the same name.
+    """
+    name = os.fsencode(f".{file.name}{suffix}")
+    if len(name) > NAME_MAX:
+        digest = hashlib.sha256(os.fsencode(file.name)).hexdigest()[:16].encode()
+        keep = NAME_MAX - len(os.fsencode(suffix)) - len(digest) - 1
+        name = os.fsencode(f".{file.name}")[:keep] + b"~" + digest + os.fsencode(suffix)
+    return file.parent / os.fsdecode(name)
+
+
+def lock_file_for(file: Path) -> Path:
+    """The lock file of ``file``: ``.NAME.lock`` beside it (shortened for a long name, see ``beside``)."""
+    return beside(file, ".lock")
+
+
+class BadLockFile(Exception):
+    """A lock file that is not a plain file of its own (a link, a device, a hard link): it is never written."""
+
+
+def open_lock_file(lock: Path, mode: int = 0o644) -> int:
+    """Open (or create) a lock file without following a link and without changing it; check what it is.
+
+    A symbolic link, a FIFO, a device or a file with a second (hard) link is refused with
+    ``BadLockFile``: writing our process id into it would overwrite whatever it stands for.
+    Other ``OSError`` (a missing or read-only folder) passes up. Nothing is truncated here:
+    the caller truncates only once it holds the lock and has checked it is still this file.
+    """
+    flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(lock, flags, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise BadLockFile(f"its lock file {display_path(lock)} is a symbolic link; remove it if no triage "
+                              "run is writing there") from None
+        raise
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+        os.close(fd)
+        what = "a file with another name (a hard link)" if stat.S_ISREG(info.st_mode) else "not a plain file"
+        raise BadLockFile(f"its lock file {display_path(lock)} is {what}; remove it if no triage run is "
+                          "writing there") from None
+    return fd
+
+
+def is_current_lock(fd: int, lock: Path) -> bool:
+    """Whether the open lock file ``fd`` is still the file named ``lock`` (its holder may have removed it)."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.lstat(lock))
+    except FileNotFoundError:
+        return False
 
 
 def output_target(path: str | Path) -> OutputTarget:
@@ -56,6 +118,10 @@ def output_target(path: str | Path) -> OutputTarget:
 
     def refuse(why: str) -> OutputError:
         return OutputError(f"{shown}: cannot write the output: {why}", why)
+
+    if not str(path).strip():
+        why = "the file name is empty (name a file)"
+        raise OutputError(f"cannot write the output: {why}", why)
 
     try:
         info: os.stat_result | None = given.stat()
@@ -119,7 +185,9 @@ def _acquire(target: OutputTarget) -> int:
     lock = target.lock_file
     for _ in range(20):  # the file is replaced only when its holder finishes between our open and lock
         try:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = open_lock_file(lock)
+        except BadLockFile as exc:
+            raise OutputError(f"{target.shown}: cannot write the output: {exc}", str(exc)) from None
         except OSError as exc:
             why = f"cannot create files in the folder {display_path(lock.parent)} ({exc.strerror or exc})"
             raise OutputError(f"{target.shown}: cannot write the output: {why}", why) from None
@@ -131,11 +199,7 @@ def _acquire(target: OutputTarget) -> int:
             who = f" (process {holder})" if holder.isdigit() else ""
             raise FileInUse(f"{target.shown}: in use: another triage run{who} is writing it; wait for it to "
                             "finish, or write to another file") from None
-        try:
-            same = os.stat(lock).st_ino == os.fstat(fd).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:
+        if is_current_lock(fd, lock):
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
             return fd
@@ -189,7 +253,7 @@ def _temporary(file: Path, mode: int | None) -> tuple[int, str]:
     except FileNotFoundError:
         old = None
     for _ in range(100):
-        temp = str(file.parent / f".{file.name}.{secrets.token_hex(4)}.partial")
+        temp = str(beside(file, f".{secrets.token_hex(4)}.partial"))
         try:
             # 0666 less the umask, as for any new file; never more than ``mode`` when one is asked for
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666 if mode is None else mode)

@@ -211,13 +211,17 @@ UNLOCATED = {
     "deep.yaml": "id: deep\ndescription: " + "[" * 50_000 + "]" * 50_000 + "\n",
     "digits.json": '{"id": "digits", "age": ' + "9" * 5000 + "}",
     "digits.yaml": "id: digits\nage: " + "9" * 5000 + "\n",
+    "hex.yaml": "id: hex\nage: 0x" + "f" * 4000 + "\n",  # under 4,300 characters, but 4,817 decimal digits
+    "binary.yaml": "id: binary\nage: 0b" + "1" * 15_000 + "\n",
+    "underscores.yaml": "id: underscores\nage: " + "9_" * 4400 + "9\n",
     "escape.yaml": "id: esc\x1b[31m\nage: 30\n",
 }
 
 
 @pytest.mark.parametrize("name", sorted(UNLOCATED))
 def test_every_reason_names_a_field_or_line(tmp_path: Path, name: str) -> None:
-    """Deep nesting, 5,000 digits, a control character in YAML: score's and assess's reasons name field or line."""
+    """Deep nesting, 5,000 digits (decimal, hexadecimal, binary, underscored), a control character in YAML: score's and
+    assess's reasons name field or line."""
     folder = folder_with(tmp_path, {name: UNLOCATED[name]})
     run, records, defects = score(folder)
     assert not defects and run.returncode == 1, (defects, run.describe())
@@ -339,8 +343,9 @@ def test_a_huge_value_is_not_echoed_in_full(tmp_path: Path) -> None:
 
 
 def test_a_million_unknown_fields_are_refused_quickly(tmp_path: Path) -> None:
-    """A case with 1,000,000 unknown fields is refused (exit 1) within 10 s, under 600 MB, with a short message."""
-    data = {"id": "many", **{f"u{i}": 1 for i in range(1_000_000)}}
+    """A case with 600,000 unknown fields (7.6 MB, under the 10 MiB a case file may be) is refused (exit 1) within
+    10 s, under 600 MB, with a short message."""
+    data = {"id": "many", **{f"u{i}": 1 for i in range(600_000)}}
     (tmp_path / "many.json").write_text(json.dumps(data))
     run = run_triage(["assess", "many.json"], cwd=tmp_path, timeout=10, memory_limit_mb=3000)
     assert run.returncode == 1 and not internal_error_signs(run), run.describe()

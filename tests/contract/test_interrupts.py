@@ -23,8 +23,13 @@ import pytest
 from .helpers import TRACEBACK, group_alive, kill_group, start_triage
 
 _REPEATS = os.environ.get("TRIAGE_INTERRUPT_REPEATS")
-REPEATS = {"SIGINT": int(_REPEATS or 5), "SIGTERM": int(_REPEATS or 3)}
-EXPECTED = {"SIGINT": (130, -signal.SIGINT), "SIGTERM": (143, -signal.SIGTERM)}
+REPEATS = {"SIGINT": int(_REPEATS or 5), "SIGTERM": int(_REPEATS or 3), "SIGHUP": int(_REPEATS or 2),
+           "SIGQUIT": int(_REPEATS or 2)}
+EXPECTED = {"SIGINT": (130, -signal.SIGINT), "SIGTERM": (143, -signal.SIGTERM), "SIGHUP": (129, -signal.SIGHUP),
+            "SIGQUIT": (131, -signal.SIGQUIT)}
+#: Sent to the whole process group, as a terminal sends them (Ctrl-C, Ctrl-\\, the window closed); else the main
+#: process only, as ``kill PID`` does.
+TO_GROUP = ("SIGINT", "SIGHUP", "SIGQUIT")
 
 
 def interrupt_once(big: Path, target: Path, signame: str, after: float) -> list[str]:
@@ -41,7 +46,7 @@ def interrupt_once(big: Path, target: Path, signame: str, after: float) -> list[
         if proc.poll() is not None:
             return [f"the run ended by itself before the signal (exit {proc.returncode})"]
         sig = getattr(signal, signame)
-        if signame == "SIGINT":
+        if signame in TO_GROUP:
             os.killpg(proc.pid, sig)
         else:
             os.kill(proc.pid, sig)
@@ -73,10 +78,11 @@ def interrupt_once(big: Path, target: Path, signame: str, after: float) -> list[
     return problems
 
 
-@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"])
 def test_an_interrupted_run_exits_promptly_and_leaves_the_output_intact(
         tmp_path: Path, big_jsonl: Path, examples_output: bytes, signame: str) -> None:
-    """An interrupted 2-worker run exits 130/143 within 5 s: no traceback, worker or temp file left, OUT intact."""
+    """An interrupted 2-worker run exits 130/143/129/131 within 5 s: no traceback, worker or temp file left, OUT
+    intact (SIGHUP: the terminal closed or the ssh connection dropped; SIGQUIT: Ctrl-\\)."""
     out = tmp_path / "out"
     out.mkdir()
     target = out / "result.jsonl"

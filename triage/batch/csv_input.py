@@ -28,15 +28,18 @@ MAX_LINE_BYTES = 1 << 20
 csv.field_size_limit(MAX_LINE_BYTES)  # a cell is bounded by its line, which is bounded here
 
 
-def _lines(handle: IO[bytes]) -> Iterator[tuple[bytes, int, bool]]:
-    """Each line (without its ending), the bytes it took, and whether it was too long to keep."""
+def bounded_lines(handle: IO[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[tuple[bytes, int, bool]]:
+    """Each line (without its ending), the bytes it took, and whether it was longer than ``limit`` to keep.
+
+    A longer line is skipped without being held in memory (``/dev/zero`` is one endless line).
+    """
     while True:
-        line = handle.readline(MAX_LINE_BYTES + 1)
+        line = handle.readline(limit + 1)
         if not line:
             return
         size = len(line)
-        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-            while (rest := handle.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := handle.readline(limit)) and not rest.endswith(b"\n"):
                 size += len(rest)
             yield b"", size + len(rest), True
             continue
@@ -55,7 +58,7 @@ def csv_records(handle: IO[bytes], source: str, stem: str) -> Iterator[Record]:
     """The records of a CSV file, one per line after the header that has a non-blank cell (``file:row N``)."""
     from .inputs import Record
 
-    lines = _lines(handle)
+    lines = bounded_lines(handle)
     first = next(lines, None)
     if first is None or first[2]:
         reason = "the file is empty (a CSV file needs a header row of field names)" if first is None else \
@@ -64,7 +67,7 @@ def csv_records(handle: IO[bytes], source: str, stem: str) -> Iterator[Record]:
         return
     raw_header, header_size, _ = first
     try:
-        header = _cells(decode(raw_header))
+        header = _cells(decode(raw_header, 1))
     except (SyntaxProblem, csv.Error) as exc:
         yield Record(source, stem, error=f"the header row (row 1) cannot be read: {_reason(exc)}", size=header_size)
         return
@@ -90,7 +93,7 @@ def csv_records(handle: IO[bytes], source: str, stem: str) -> Iterator[Record]:
         try:
             if raw.count(b'"') % 2:  # a quoted cell opened or closed on another line (a cell holds one line)
                 raise csv.Error("unexpected end of data")
-            row = _cells(decode(raw))
+            row = _cells(decode(raw, number))
         except (SyntaxProblem, csv.Error) as exc:
             yield Record(where, default_id, error=_reason(exc), size=record_size)
             continue

@@ -18,10 +18,10 @@ from typing import IO, Any
 
 from ..cases import STDIN, case_from_data, case_from_text
 from ..errors import CaseError, TriageError
-from ..files import SyntaxProblem, decode
+from ..files import CASE_FILE_LIMIT, MiB, SyntaxProblem, TooLarge, decode, read_capped
 from ..models import DOMAINS, Case
 from ..validation import display_path, quoted, shortened
-from .csv_input import csv_records
+from .csv_input import bounded_lines, csv_records
 
 CASE_FILE_SUFFIXES = (".json", ".yaml", ".yml")
 LINES_SUFFIXES = (".jsonl", ".ndjson")
@@ -81,10 +81,15 @@ class InputNotFound(TriageError):
 
 @dataclass(frozen=True)
 class InputFile:
-    """One file to read, as found by ``expand``: ``refused`` says why it is not read (a link out of its folder)."""
+    """One file to read, as found by ``expand``: ``refused`` says why it is not read (a link out of its folder).
+
+    ``stream`` is a pipe (a FIFO, ``<(cmd)``, ``/dev/stdin``): read once, in order, as its
+    suffix says, or as JSON Lines when it has none, like standard input.
+    """
 
     path: Path
     refused: str | None = None
+    stream: bool = False
 
     @property
     def is_stdin(self) -> bool:
@@ -94,7 +99,7 @@ class InputFile:
     @property
     def size(self) -> int | None:
         """The file's size in bytes, None when it has none (standard input, a pipe) or cannot be read."""
-        if self.is_stdin or self.refused:
+        if self.is_stdin or self.refused or self.stream:
             return None
         try:
             info = self.path.stat()
@@ -103,12 +108,24 @@ class InputFile:
         return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
+def _not_a_case_file(given: str) -> InputNotFound:
+    return InputNotFound(f"{display_path(given)}: not a case file, JSON Lines or CSV file (expected one of "
+                         f"{', '.join(ALL_SUFFIXES)}, or - for JSON Lines on standard input)")
+
+
+#: Where a system names an open file or pipe (``/dev/stdin``, ``<(cmd)`` as ``/dev/fd/63``): no suffix needed.
+_DESCRIPTOR_FOLDERS = ("/dev/", "/proc/")
+
+
 def expand(inputs: Iterable[str]) -> list[InputFile]:
     """The files to read, in order: each input file as given, each folder's case files sorted by path.
 
-    ``-`` is standard input, read as JSON Lines. Inside a folder a symbolic link to a file
-    outside it (or to nothing) is not followed: it becomes an error line naming the link.
-    A link named on the command line is followed.
+    ``-`` is standard input, read as JSON Lines; so is a pipe named as a file (a FIFO,
+    ``<(cmd)``, ``/dev/stdin``) unless its name has a suffix. A device or socket is refused.
+    Inside a folder a symbolic link to a file or folder outside it (or to nothing) is not
+    followed: it becomes an error line naming the link; a link that stays inside the folder is
+    followed (its files are read under the link's name, as well as where they are); a link to a
+    folder holding it is an error line. A link named on the command line is followed.
     """
     files: list[InputFile] = []
     for given in inputs:
@@ -116,23 +133,38 @@ def expand(inputs: Iterable[str]) -> list[InputFile]:
             files.append(InputFile(Path(STDIN)))
             continue
         path = Path(given)
-        if path.is_dir():
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            raise InputNotFound(f"{display_path(given)}: no such file or folder") from None
+        except OSError as exc:
+            raise InputNotFound(f"{display_path(given)}: cannot read: {exc.strerror or exc}") from None
+        known = path.suffix.lower() in ALL_SUFFIXES
+        if stat.S_ISDIR(mode):
             files += _folder_files(path)
-        elif path.is_file():
-            if path.suffix.lower() not in ALL_SUFFIXES:
-                raise InputNotFound(f"{display_path(given)}: not a case file, JSON Lines or CSV file "
-                                    f"(expected one of {', '.join(ALL_SUFFIXES)}, or - for JSON Lines on standard "
-                                    "input)")
+        elif stat.S_ISFIFO(mode):
+            files.append(InputFile(path, stream=True))
+        elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            raise InputNotFound(f"{display_path(given)}: is a device, not a file of cases")
+        elif not stat.S_ISREG(mode):
+            raise InputNotFound(f"{display_path(given)}: is a socket or other special file, not a file of cases")
+        elif known:
             files.append(InputFile(path))
+        elif given.startswith(_DESCRIPTOR_FOLDERS):  # /dev/stdin redirected from a file: JSON Lines, like -
+            files.append(InputFile(path, stream=True))
         else:
-            raise InputNotFound(f"{display_path(given)}: no such file or folder")
+            raise _not_a_case_file(given)
     return files
 
 
-def _folder_files(folder: Path) -> list[InputFile]:
-    root = folder.resolve()
+def _folder_files(folder: Path, root: Path | None = None, chain: frozenset[Path] = frozenset()) -> list[InputFile]:
+    """The case files under ``folder`` (of the input folder ``root``), links treated as ``expand`` says."""
+    root = root or folder.resolve()
     found = []
-    for path in sorted(folder.rglob("*")):  # rglob never descends into a linked folder
+    for path in sorted(folder.rglob("*")):  # rglob never descends into a linked folder: _linked_folder does
+        if path.is_symlink() and path.is_dir():
+            found += _linked_folder(path, root, chain)
+            continue
         if path.suffix.lower() not in ALL_SUFFIXES:
             continue
         if path.is_symlink():
@@ -149,6 +181,20 @@ def _folder_files(folder: Path) -> list[InputFile]:
     return found
 
 
+def _linked_folder(link: Path, root: Path, chain: frozenset[Path]) -> list[InputFile]:
+    """A symbolic link to a folder inside an input folder, treated like a linked file: followed when it stays
+    inside (its files read under the link's name), else one error line naming it; a link that would walk in
+    a circle (to a folder holding it, or one already being walked through a link) is an error line too."""
+    target = link.resolve()
+    if not target.is_relative_to(root):
+        return [InputFile(link, "a symbolic link to a folder outside the folder: not followed "
+                                "(name the folder itself to read it)")]
+    if target in chain or link.parent.resolve().is_relative_to(target):
+        return [InputFile(link, "a symbolic link to a folder that holds it: not followed (it would be read "
+                                "forever)")]
+    return _folder_files(link, root, chain | {target})
+
+
 def read_records(inputs: Iterable[str]) -> Iterator[Record]:
     """Every case of every input, in input order (see ``expand``)."""
     for item in expand(inputs):
@@ -159,6 +205,13 @@ def records_of(item: InputFile) -> Iterator[Record]:
     """The case records of one input found by ``expand`` (a refused link is one error record)."""
     if item.is_stdin:
         yield from _json_lines(sys.stdin.buffer, "<stdin>", "stdin")
+    elif item.stream and item.path.suffix.lower() not in ALL_SUFFIXES:
+        source = display_path(item.path)
+        try:
+            with item.path.open("rb") as handle:
+                yield from _json_lines(handle, source, display_path(item.path.name))
+        except OSError as exc:
+            yield Record(source, display_path(item.path.name), error=f"cannot read: {exc.strerror or exc}")
     elif item.refused is not None:
         yield Record(display_path(item.path), display_path(item.path.stem), error=item.refused)
     else:
@@ -180,8 +233,10 @@ def records_of_file(path: Path) -> Iterator[Record]:
             with path.open("rb") as handle:
                 yield from csv_records(handle, source, stem)
         else:
-            raw = path.read_bytes()
+            raw = read_capped(path)
             yield Record(source, stem, text=decode(raw), suffix=suffix, size=len(raw))
+    except TooLarge as exc:
+        yield Record(source, stem, error=str(exc))
     except OSError as exc:
         yield Record(source, stem, error=f"cannot read: {exc.strerror or exc}")
     except SyntaxProblem as exc:
@@ -191,17 +246,21 @@ def records_of_file(path: Path) -> Iterator[Record]:
 def _json_lines(handle: IO[bytes], source: str, stem: str) -> Iterator[Record]:
     seen_any = False
     skipped = 0  # bytes of blank lines, counted with the next case (progress)
-    for number, raw in enumerate(handle, 1):
+    for number, (raw, size, too_long) in enumerate(bounded_lines(handle, CASE_FILE_LIMIT), 1):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
-        if not raw.strip():
-            skipped += len(raw)
+        if not too_long and not raw.strip():
+            skipped += size
             continue
         seen_any = True
         where, default_id = f"{source}:{number}", f"{stem}:{number}"
-        size, skipped = skipped + len(raw), 0
+        size, skipped = skipped + size, 0
+        if too_long:
+            yield Record(where, default_id, error=f"the line is longer than {CASE_FILE_LIMIT // MiB} MiB, the most "
+                                                  "triage reads for one case", size=size)
+            continue
         try:
-            yield Record(where, default_id, text=decode(raw.rstrip(b"\r\n")), suffix=".jsonl", size=size)
+            yield Record(where, default_id, text=decode(raw, number), suffix=".jsonl", size=size)
         except SyntaxProblem as exc:  # one badly encoded line costs that line only
             yield Record(where, default_id, error=str(exc), size=size)
     if not seen_any:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from ..models import Urgency
-from ..validation import printable, shortened
+from ..validation import SHOWN_CHARACTERS, printable, shortened
 from .scoring import Scored
 
 #: How many failed cases the summary names, and how many over-triaged cases the evaluation lists.
@@ -81,6 +82,18 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> str:
     return "\n".join([title, line(columns), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
+#: How ``scoring.error_line`` ends an id it has already cut short: "… (5,000,000 characters)".
+_CUT_ID = re.compile(r"… \(([\d,]+) characters\)$")
+
+
+def _shown_id(case_id: str) -> str:
+    """A case id for the summary, cut short; one the error line already cut keeps its true length."""
+    cut = _CUT_ID.search(case_id)
+    if cut is None:
+        return shortened(case_id)
+    return f"{printable(case_id[:min(cut.start(), SHOWN_CHARACTERS)])}… ({cut.group(1)} characters)"
+
+
 def render_summary(summary: Summary, rules: str = "") -> str:
     """The end-of-run summary as plain text: counts, the first failed cases, and ``rules`` (the rule base used)."""
     rate = summary.cases / summary.seconds if summary.seconds else 0.0
@@ -93,7 +106,7 @@ def render_summary(summary: Summary, rules: str = "") -> str:
         more = summary.errors - len(summary.first_errors)
         parts.append(f"first {len(summary.first_errors)} of {summary.errors} case(s) that could not be scored:"
                      if more else "case(s) that could not be scored:")
-        parts += [f"  - {source}{f' ({shortened(case_id)})' if case_id else ''}: {shortened(error, 300)}"
+        parts += [f"  - {source}{f' ({_shown_id(case_id)})' if case_id else ''}: {shortened(error, 300)}"
                   for source, case_id, error in summary.first_errors]
     if rules:
         parts.append(rules)

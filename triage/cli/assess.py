@@ -50,7 +50,9 @@ def assess(case_file: str, output_format: str, view: View, rules_dir: str | None
         else:
             text = render_text(assessment, rulebase.labels, view=view, meta=rulebase.meta)
             click.echo(shown(text), nl=False)
-            click.echo(f"Rule base: {shown(rulebase.location)} (sha256 {rulebase.content_hash[:12]})")
+            from ..validation import display_path
+
+            click.echo(f"Rule base: {display_path(rulebase.location)} (sha256 {rulebase.content_hash[:12]})")
 
     run_command(action)
 

@@ -4,8 +4,9 @@ Exit codes, one meaning each: 0 done; 1 the input, the rules or the environment 
 used (a missing or unreadable file, a bad case, a failed check or gate, an output that
 cannot be written or is in use, a missing optional package, an unreachable scheduler), or
 some cases could not be scored; 2 the command line itself is malformed (click's usage
-errors); 3 a bug in triage; 130 interrupted (Ctrl-C, SIGINT); 143 stopped by SIGTERM; 141
-the reader of the output went away (a closed pipe, as a shell reports SIGPIPE).
+errors); 3 a bug in triage; 130 interrupted (Ctrl-C, SIGINT); 143 stopped by SIGTERM; 129 the
+terminal went away (SIGHUP); 131 quit (Ctrl-\\, SIGQUIT); 141 the reader of the output went
+away (a closed pipe, as a shell reports SIGPIPE).
 """
 
 from __future__ import annotations
@@ -68,15 +69,25 @@ def shown(text: str) -> str:
 
 
 def _terminate(signum: int, frame: Any) -> None:
-    raise Terminated()
+    raise Terminated(signum, signal.Signals(signum).name)
+
+
+#: Signals that stop a command like Ctrl-C does, each exiting 128 + its number: ``kill``, a closed terminal or
+#: dropped ssh connection, Ctrl-\.
+STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 
 def run_command(action: Callable[[], Any]) -> None:
     """Run a command's work; report triage errors, interrupts and bugs with their exit codes.
 
-    SIGTERM is handled like Ctrl-C (files cleaned up, worker processes stopped), then exit 143.
+    SIGTERM, SIGHUP and SIGQUIT are handled like Ctrl-C (files cleaned up, worker processes
+    stopped), then exit 143, 129 or 131. A signal ignored when triage started (``nohup``)
+    stays ignored.
     """
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = {number: signal.getsignal(number) for number in STOPPING_SIGNALS}
+    for number, handler in previous.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(number, _terminate)
     try:
         action()
     except TriageError as exc:
@@ -90,13 +101,18 @@ def run_command(action: Callable[[], Any]) -> None:
         sys.exit(141)  # as a shell reports a program stopped by SIGPIPE
     except KeyboardInterrupt as exc:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while leaving must not print a traceback
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        terminated = isinstance(exc, Terminated)
-        click.echo("triage: stopped (SIGTERM)" if terminated else "triage: interrupted", err=True)
-        sys.exit(143 if terminated else 130)
+        for number in STOPPING_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
+        if isinstance(exc, Terminated):
+            with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+                click.echo(f"triage: stopped ({exc.name})", err=True)
+            sys.exit(exc.exit_code)
+        click.echo("triage: interrupted", err=True)
+        sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into exit 3
         click.echo(f"triage: internal error: {type(exc).__name__}: {shown(str(exc))}", err=True)
         click.echo("This is a bug in triage; please report it with the command and input that caused it.", err=True)
         sys.exit(3)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)

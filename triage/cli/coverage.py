@@ -31,6 +31,9 @@ def coverage(cases: tuple[str, ...], as_json: bool, junit_file: str | None, cobe
 
     Exit 0 when done, 1 when rule coverage is under --fail-under or some case could not be scored.
     """
+    if junit_file and cobertura_file and _same_file(junit_file, cobertura_file):
+        raise click.UsageError(f"--junit and --cobertura name the same file ({shown(junit_file)}): one report "
+                               "would replace the other; name two files")
 
     def action() -> None:
         import json
@@ -67,3 +70,16 @@ def coverage(cases: tuple[str, ...], as_json: bool, junit_file: str | None, cobe
             sys.exit(1)
 
     run_command(action)
+
+
+def _same_file(first: str, second: str) -> bool:
+    """Whether two output paths are one file (by any link to it); a device such as /dev/null may take both."""
+    import os
+    import stat
+
+    try:
+        if stat.S_ISCHR(os.stat(first).st_mode):
+            return False
+    except OSError:
+        pass
+    return os.path.realpath(first) == os.path.realpath(second)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from click.core import ParameterSource
 
-from .common import ENGINE_OPTION, RULES_OPTION, VIEW_OPTION, View, run_command
+from .common import ENGINE_OPTION, RULES_OPTION, VIEW_OPTION, View, run_command, shown
 
 if TYPE_CHECKING:  # imported lazily below, so that triage --help stays quick
     from ..assess.assessor import Assessor
@@ -46,6 +46,10 @@ def interview(answers_file: str | None, session_file: str, resume_file: str | No
     interview's session file is replaced by the next interview started with it.
     """
     scripted = answers_file is not None
+    for option, given in (("--session", session_file), ("--resume", resume_file)):
+        if given is not None and given.strip() in ("-", ""):
+            raise click.BadParameter("a session is a file, saved after every answer: name one (not standard "
+                                     "output, not an empty name)", param_hint=f"'{option}'")
     if not scripted and not sys.stdin.isatty():
         raise click.UsageError("the interview needs a terminal; use --answers FILE to answer from a file")
     session_path = Path(resume_file or session_file)
@@ -131,15 +135,18 @@ def _run(logic: Logic, assessor: Assessor, source: AnswerSource, state: Intervie
 
     try:
         return run_interview(logic, assessor, source, state, save, carried=carried)
-    except KeyboardInterrupt:
-        click.echo("", err=True)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP/SIGQUIT (Terminated, run_command's handler)
+        from ..errors import Terminated
+
         if keeping.keep_session and (saves or resumed):
             said = f"Paused. Your answers are saved in {path}. To continue: triage interview --resume {path}"
         else:
             said = "Stopped before any answer was given: nothing was saved"
             said += f", and {keeping.kept}." if keeping.kept else "."
-        _echo_wrapped(said, keeping.width, err=True)
-        sys.exit(130)
+        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone: the exit code still tells
+            click.echo("", err=True)
+            _echo_wrapped(said, keeping.width, err=True)
+        sys.exit(exc.exit_code if isinstance(exc, Terminated) else 130)
 
 
 def _welcome(title: str, case_id: str | None, session_path: Path, width: int, notices: list[str]) -> None:
@@ -156,9 +163,10 @@ def _welcome(title: str, case_id: str | None, session_path: Path, width: int, no
 
 
 def _echo_wrapped(text: str, width: int, err: bool = False) -> None:
+    """Text wrapped to the width, every control character of the user's (a case id, a path) escaped."""
     from ..interview.terminal import wrap
 
-    click.echo("\n".join(wrap(text, width)), err=err)
+    click.echo("\n".join(wrap(shown(text), width)), err=err)
 
 
 def _show(result: InterviewResult, rulebase: RuleBase, output_format: str, width: int,
@@ -175,8 +183,8 @@ def _show(result: InterviewResult, rulebase: RuleBase, output_format: str, width
         click.echo(json.dumps(data, indent=2))
         return
     if result.assessment.urgency == "emergency":
-        click.echo(emergency_banner(result.assessment, width=width), nl=False)
-    click.echo(render_text(result.assessment, rulebase.labels, width, view=view, meta=rulebase.meta), nl=False)
+        click.echo(shown(emergency_banner(result.assessment, width=width)), nl=False)
+    click.echo(shown(render_text(result.assessment, rulebase.labels, width, view=view, meta=rulebase.meta)), nl=False)
     asked = count(result.questions_asked, "question")
     stop = " (stopped early: the answers already make this an emergency)" if result.stopped_early else ""
     click.echo("")

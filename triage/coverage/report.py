@@ -16,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ..validation import display_path
 from .collector import ConditionCoverage, CoverageReport, RuleCoverage
 
 __all__ = ["render_cobertura", "render_json", "render_junit", "render_text", "rule_lines"]
@@ -59,7 +60,7 @@ def _summary(report: CoverageReport) -> list[str]:
         f"  rules fired:  {fired} of {len(report.rules)} ({report.percent:.1f}%)",
     ]
     if report.rules_folder:
-        lines.insert(1, f"  rule base:    {os.path.abspath(report.rules_folder)}")
+        lines.insert(1, f"  rule base:    {display_path(os.path.abspath(report.rules_folder))}")
     if report.conditions_measured:
         conditions = [c for _, c in report.conditions()]
         both = sum(c.both for c in conditions)
@@ -160,12 +161,15 @@ def _xml(root: ET.Element, doctype: str = "") -> str:
 
 
 def _shown_path(path: Path) -> str:
-    """The path relative to the working folder when it is inside it (how CI tools link files), else absolute."""
+    """The path relative to the working folder when it is inside it (how CI tools link files), else absolute.
+
+    A name that is not UTF-8 is shown with its bytes escaped (``rr\\xff``): XML holds text only.
+    """
     resolved = path.resolve()
     try:
-        return str(resolved.relative_to(Path.cwd().resolve()))
+        return display_path(resolved.relative_to(Path.cwd().resolve()))
     except ValueError:
-        return str(resolved)
+        return display_path(resolved)
 
 
 def _rate(part: int, whole: int) -> str:
@@ -217,9 +221,9 @@ def render_cobertura(report: CoverageReport) -> str:
         "branches-covered": str(seen_all), "branches-valid": str(valid_all),
         "version": f"triage {metadata.version('triage')}", "timestamp": str(int(time.time() * 1000)),
     })
-    ET.SubElement(ET.SubElement(root, "sources"), "source").text = str(Path(report.rules_folder).resolve())
+    ET.SubElement(ET.SubElement(root, "sources"), "source").text = display_path(Path(report.rules_folder).resolve())
     package = ET.SubElement(ET.SubElement(root, "packages"), "package",
-                            {"name": Path(report.rules_folder).name or "rules", **rates(every)})
+                            {"name": display_path(Path(report.rules_folder).name) or "rules", **rates(every)})
     classes = ET.SubElement(package, "classes")
     by_file: dict[str, list[RuleCoverage]] = {}
     for rule in report.rules:

@@ -18,12 +18,12 @@ from typing import Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, model_validator
 
 from ..errors import QuestionnaireError
-from ..files import SyntaxProblem, parse_yaml_lines
+from ..files import SyntaxProblem, TooLarge, decode, parse_yaml_lines, read_capped
 from ..language.conditions import CONDITION_KEYS, NODE_TAGS, Condition, FieldTest, fields_read, findings_read, leaves
 from ..language.evaluation import compile_condition
 from ..language.satisfiability import representatives
 from ..models import DOMAINS
-from ..validation import format_location, located_messages, suggest
+from ..validation import display_path, format_location, located_messages, suggest
 
 NOT_SURE = None  # a "not sure" answer is recorded as unknown, never as no
 
@@ -120,6 +120,17 @@ def bundled_questionnaire_path() -> Path:
     return Path(str(resources.files("triage") / "data" / "questionnaires" / "spine.yaml"))
 
 
+def _keys_at(place: tuple[Any, ...]) -> set[str]:
+    """The keys a mapping at ``place`` of a questionnaire may hold (empty when the place is a condition)."""
+    shapes: dict[tuple[Any, ...], type[BaseModel]] = {
+        (): Questionnaire, ("sections", int): Section, ("sections", int, "questions", int): Question,
+        ("sections", int, "questions", int, "choices", int): ChoiceOption,
+    }
+    pattern = tuple(int if isinstance(part, int) else part for part in place)
+    model = shapes.get(pattern)
+    return set(model.model_fields) if model is not None else set()
+
+
 def load_questionnaire(path: str | Path | None = None) -> Questionnaire:
     """Load and check a questionnaire (default: the bundled one) against the case format.
 
@@ -128,11 +139,15 @@ def load_questionnaire(path: str | Path | None = None) -> Questionnaire:
     file = Path(path) if path is not None else bundled_questionnaire_path()
     name = file.name
     try:
-        data, lines = parse_yaml_lines(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QuestionnaireError(f"questionnaire {file}: cannot read", [str(exc)]) from None
+        data, lines = parse_yaml_lines(decode(read_capped(file, what="questionnaire")))
+    except TooLarge as exc:
+        raise QuestionnaireError(f"questionnaire {display_path(file)}: cannot read", [str(exc)]) from None
+    except OSError as exc:
+        raise QuestionnaireError(f"questionnaire {display_path(file)}: cannot read",
+                                 [exc.strerror or str(exc)]) from None
     except SyntaxProblem as exc:
-        raise QuestionnaireError(f"questionnaire {file}: 1 problem", [f"{name}: {exc}"]) from None
+        raise QuestionnaireError(f"questionnaire {display_path(file)}: 1 problem",
+                                 [f"{display_path(name)}: {exc}"]) from None
     try:
         questionnaire = Questionnaire.model_validate(data)
     except ValidationError as exc:
@@ -141,7 +156,8 @@ def load_questionnaire(path: str | Path | None = None) -> Questionnaire:
                  *CONDITION_KEYS}
         for loc, reason in located_messages(exc, skip=NODE_TAGS):
             if reason.startswith("unknown field"):
-                reason = "unknown key" + suggest(str(loc[-1]), known)
+                # Suggest only keys of the place the key is in: 'id' is a question's key, not the questionnaire's.
+                reason = "unknown key" + suggest(str(loc[-1]), _keys_at(loc[:-1]) or known - {str(loc[-1])})
             label = _question_label(data, loc)
             where = format_location(loc[4:] if label else loc)
             line = lines.of(loc)

@@ -25,8 +25,9 @@ from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, ValidationErr
 from ..assess.assessor import Assessor
 from ..cases import load_case
 from ..errors import SessionError
-from ..files import SyntaxProblem, atomic_output, decode, parse_json, parse_yaml
+from ..files import SyntaxProblem, TooLarge, atomic_output, decode, parse_json, parse_yaml, read_capped
 from ..models import ANSWER_FIELDS, Case
+from ..output_files import BadLockFile, is_current_lock, lock_file_for, open_lock_file
 from ..validation import format_location, located_messages, suggest
 from .questionnaire import Questionnaire, count
 from .runner import InterviewState
@@ -117,7 +118,9 @@ def read_session_file(path: str | Path) -> SessionFile:
     if file.is_dir():
         raise SessionError(summary, ["this is a folder, not a session file"])
     try:
-        text = decode(file.read_bytes())
+        text = decode(read_capped(file, what="session file"))
+    except TooLarge as exc:
+        raise SessionError(summary, [str(exc)]) from None
     except OSError as exc:
         raise SessionError(summary, [exc.strerror or str(exc)]) from None
     except SyntaxProblem as exc:
@@ -203,9 +206,8 @@ def answer_problems(answers: dict[str, Any], questionnaire: Questionnaire, what:
 # --- one interview per session file --------------------------------------------------------------
 
 def lock_path(path: str | Path) -> Path:
-    """The lock file beside a session file."""
-    file = Path(path)
-    return file.with_name(f".{file.name}.lock")
+    """The lock file beside a session file (``.NAME.lock``, the same one ``triage.output_files`` uses)."""
+    return lock_file_for(Path(path))
 
 
 @contextmanager
@@ -219,7 +221,9 @@ def session_lock(path: str | Path) -> Iterator[None]:
     lock = lock_path(file)
     while True:
         try:
-            descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, SESSION_MODE)
+            descriptor = open_lock_file(lock, SESSION_MODE)
+        except BadLockFile as exc:
+            raise SessionError(f"{file}: cannot keep the interview's answers there", [str(exc)]) from None
         except OSError as exc:
             raise SessionError(f"{file}: cannot keep the interview's answers there", [folder_problem(file, exc)]) \
                 from None
@@ -230,11 +234,8 @@ def session_lock(path: str | Path) -> Iterator[None]:
             raise SessionError(f"{file}: another interview is using this session file", [
                 "it is being answered in another terminal or process right now; finish or pause that one first, "
                 "or start another with --session OTHER_FILE"]) from None
-        try:  # the holder before us may have removed the lock file while we opened it: take the new one
-            if os.path.samestat(os.fstat(descriptor), os.stat(lock)):
-                break
-        except FileNotFoundError:
-            pass
+        if is_current_lock(descriptor, lock):  # its holder before us may have removed it while we opened it
+            break
         os.close(descriptor)
     try:
         yield

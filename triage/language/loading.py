@@ -8,6 +8,7 @@ errors. Each problem is located by file and line, rule id and key path:
 from __future__ import annotations
 
 import hashlib
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,8 +18,8 @@ from pydantic import BaseModel, ValidationError
 
 from .. import files
 from ..errors import RuleBaseError
-from ..files import Lines, SyntaxProblem, parse_yaml_lines
-from ..validation import format_location, located_messages, suggest
+from ..files import RULE_FILE_LIMIT, Lines, SyntaxProblem, TooLarge, decode, parse_yaml_lines, read_capped
+from ..validation import display_path, format_location, located_messages, suggest
 from .checks import cross_checks
 from .conditions import CONDITION_KEYS, NODE_TAGS
 from .rulebook import (
@@ -51,27 +52,33 @@ def bundled_rules_dir() -> Path:
 
 
 def content_hash(files: dict[str, str]) -> str:
-    """SHA-256 of the rule files' names and contents, independent of the folder they live in."""
+    """SHA-256 of the rule files' names and contents, independent of the folder they live in.
+
+    Names are hashed as the bytes the file system holds (``os.fsencode``): a name that is
+    not UTF-8 (its bytes kept as surrogate escapes) hashes like any other.
+    """
     digest = hashlib.sha256()
     for name in sorted(files):
-        digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+        digest.update(os.fsencode(name) + b"\0" + files[name].encode() + b"\0")
     return digest.hexdigest()
 
 
 def _read(folder: Path) -> tuple[dict[str, str], list[str]]:
     problems: list[str] = []
     if not folder.is_dir():
-        return {}, [f"{folder}: not a folder of rule files"]
+        return {}, [f"{display_path(folder)}: not a folder of rule files"]
     texts = {}
     for path in sorted(p for pattern in RULE_FILE_PATTERNS for p in folder.glob(pattern)):
         try:
-            texts[path.name] = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(f"{path.name}: cannot read: {exc}")
+            texts[path.name] = decode(read_capped(path, RULE_FILE_LIMIT, "rule file"))
+        except OSError as exc:
+            problems.append(f"{display_path(path.name)}: cannot read: {exc.strerror or exc}")
+        except (TooLarge, SyntaxProblem) as exc:
+            problems.append(f"{display_path(path.name)}: {exc}")
     if META_FILE not in texts and not problems:
         problems.append(f"{META_FILE}: missing (it holds the version, sources, criteria and level texts)")
     if len(texts) <= 1 and not problems:
-        problems.append(f"{folder}: no rule files (*.yaml besides {META_FILE})")
+        problems.append(f"{display_path(folder)}: no rule files (*.yaml besides {META_FILE})")
     return texts, problems
 
 
@@ -165,13 +172,14 @@ def load_rulebase(folder: str | Path | None = None) -> RuleBase:
     meta: RuleBaseMeta | None = None
     meta_lines = Lines()
     located: list[LocatedRule] = []
-    for name, text in texts.items():
+    for raw_name, text in texts.items():
+        name = display_path(raw_name)  # a name that is not UTF-8 is shown with its bytes escaped (x\xff.yaml)
         try:
             data, lines = parse_rule_yaml(text)
         except SyntaxProblem as exc:
             problems.append(f"{name}: {exc}")
             continue
-        if name == META_FILE:
+        if raw_name == META_FILE:
             meta, found = _validate(RuleBaseMeta, data, name, lines)
             meta_lines = lines
         else:
@@ -183,7 +191,7 @@ def load_rulebase(folder: str | Path | None = None) -> RuleBase:
         problems += cross_checks(meta, located, meta_lines, every_rule_valid=not problems)
     if problems or meta is None:
         noun = "problem" if len(problems) == 1 else "problems"
-        raise RuleBaseError(f"rule base {folder}: {len(problems)} {noun}", problems)
+        raise RuleBaseError(f"rule base {display_path(folder)}: {len(problems)} {noun}", problems)
     rulebase = _LOADED[key] = RuleBase(meta=meta, located=tuple(located), content_hash=key[1], folder=str(folder))
     return rulebase
 
