@@ -1,7 +1,13 @@
-"""Scoring on a Dask cluster: a bag of cases scored by Dask workers, each with its own engine.
+"""Scoring on a Dask cluster: jobs of ``triage score --dask``, and a bag of cases (``score_bag``).
 
-Needs the ``dask`` extra (``INSTALL_DASK``); ``check_scheduler`` says at once, before any
-input is read, when it is missing or when no scheduler answers at the address.
+``triage score --dask ADDRESS`` hands the cluster the same jobs as local workers get
+(``jobs``: a byte range of a file, or a list of files, described, never read here): each
+Dask worker reads its inputs, scores them with its own engine and writes its part file;
+the client appends the parts in order as they finish, holding a bounded number of tasks in
+flight, so its memory does not grow with the cases. The workers must see the inputs and the
+output's folder at the same paths as the client (a shared file system), and run as the
+same user. Needs the ``dask`` extra (``INSTALL_DASK``); ``check_scheduler`` says at once,
+before any input is read, when it is missing or when no scheduler answers at the address.
 """
 
 from __future__ import annotations
@@ -9,13 +15,15 @@ from __future__ import annotations
 import importlib.util
 import json
 import socket
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..engines import EngineName
 from ..errors import MissingExtra, TriageError
 from .inputs import Record
+from .jobs import Job, JobResult, JobSettings, run_job_packed
 from .scoring import Scored, process_assessor, score_record
 
 #: How to install what --dask needs (in the triage folder), as the help and the README say it.
@@ -98,3 +106,36 @@ def score_with_dask(records: list[Record], address: str, rules_dir: str | Path |
 def _score_records_partition(records: Iterable[Record], rules_dir: str | None, engine: EngineName) -> list[Scored]:
     assessor = process_assessor(rules_dir, engine)
     return [score_record(assessor, record) for record in records]
+
+
+def dask_results(address: str, window: int | None = None
+                 ) -> tuple[Callable[[Iterator[tuple[JobSettings, Job]]], Iterator[JobResult]], Callable[[], None]]:
+    """Job results from the Dask cluster at ``address``, in job order, and how to stop (tasks cancelled, client closed).
+
+    At most ``window`` jobs (default: twice the workers, and two) are on the cluster at once.
+    """
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError) as exc:
+        raise TriageError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    in_flight: deque[Any] = deque()
+
+    def results(jobs: Iterator[tuple[JobSettings, Job]]) -> Iterator[JobResult]:
+        limit = window or 2 * max(len(client.scheduler_info().get("workers", {})), 1) + 2
+        for work in jobs:
+            in_flight.append(client.submit(run_job_packed, work, pure=False))
+            if len(in_flight) >= limit:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+
+    def stop() -> None:
+        if in_flight:
+            client.cancel(list(in_flight), force=True)
+            in_flight.clear()
+        client.close()
+
+    return results, stop
+
