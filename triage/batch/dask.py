@@ -24,6 +24,7 @@ from ..engines import EngineName
 from ..errors import MissingExtra, TriageError
 from .inputs import Record
 from .jobs import Job, JobResult, JobSettings, run_job_packed
+from .parts import Results
 from .scoring import Scored, process_assessor, score_record
 
 #: How to install what --dask needs (in the triage folder), as the help and the README say it.
@@ -108,8 +109,7 @@ def _score_records_partition(records: Iterable[Record], rules_dir: str | None, e
     return [score_record(assessor, record) for record in records]
 
 
-def dask_results(address: str, window: int | None = None
-                 ) -> tuple[Callable[[Iterator[tuple[JobSettings, Job]]], Iterator[JobResult]], Callable[[], None]]:
+def dask_results(address: str, window: int | None = None) -> tuple[Results, Callable[[], None]]:
     """Job results from the Dask cluster at ``address``, in job order, and how to stop (tasks cancelled, client closed).
 
     At most ``window`` jobs (default: twice the workers, and two) are on the cluster at once.
@@ -122,7 +122,7 @@ def dask_results(address: str, window: int | None = None
         raise TriageError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     in_flight: deque[Any] = deque()
 
-    def results(jobs: Iterator[tuple[JobSettings, Job]]) -> Iterator[JobResult]:
+    def results(jobs: Iterator[tuple[JobSettings, Job, int]]) -> Iterator[JobResult]:
         limit = window or 2 * max(len(client.scheduler_info().get("workers", {})), 1) + 2
         for work in jobs:
             in_flight.append(client.submit(run_job_packed, work, pure=False))

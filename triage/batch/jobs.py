@@ -14,6 +14,7 @@ as when one process reads and writes every case.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -124,27 +125,36 @@ def cut(path: Path, job_bytes: int) -> Iterator[tuple[int, int, int, bool]]:
     A file that cannot be read is one range (its job says why).
     """
     try:
-        handle = path.open("rb")
+        handle = path.open("rb", buffering=0)
     except OSError:
         yield 0, 0, 1, True
         return
+    buffer = bytearray(job_bytes)  # one buffer, read into again and again: no new memory per block
     with handle:
         size = os.fstat(handle.fileno()).st_size
         start, line = 0, 1
         while True:
-            block = handle.read(job_bytes)
-            newlines = block.count(b"\n")
-            end = start + len(block)
-            if block and not block.endswith(b"\n"):
+            filled = _fill(handle, memoryview(buffer))
+            newlines = buffer.count(b"\n", 0, filled)
+            end = start + filled
+            if filled and buffer[filled - 1] != ord("\n"):
                 tail, tail_newlines = _to_line_end(handle)
                 end += tail
                 newlines += tail_newlines
-            last = not block or end >= size
-            if block or start == 0:
+            last = not filled or end >= size
+            if filled or start == 0:
                 yield start, end, line, last
             if last:
                 return
             start, line = end, line + newlines
+
+
+def _fill(handle: IO[bytes], view: memoryview) -> int:
+    """Read into ``view`` until it is full or the file ends; the bytes read."""
+    filled = 0
+    while filled < len(view) and (count := handle.readinto(view[filled:])):  # type: ignore[attr-defined]
+        filled += count
+    return filled
 
 
 def _to_line_end(handle: IO[bytes]) -> tuple[int, int]:
@@ -170,32 +180,54 @@ def job_records(job: Job, base: str | None = None) -> Iterator[Record]:
 
 #: One job at a time per process: a Dask worker may run tasks in threads, and an engine is not shared.
 _one_at_a_time = threading.Lock()
+#: The part files this process wrote that may not be appended yet, by parts folder: (job number, path).
+_written: dict[str, list[tuple[int, str]]] = {}
 
 
-def run_job(settings: JobSettings, job: Job, part: str | None = None, max_errors: int | None = None) -> JobResult:
+def run_job(settings: JobSettings, job: Job, part: str | None = None, max_errors: int | None = None,
+            appended: int = 0) -> JobResult:
     """Score a job's cases into its part file (``part``, default ``settings.part(job)``); its counts.
 
     Stops after ``max_errors`` (default ``settings.max_errors``) cases that cannot be scored.
+    The parts this process wrote for jobs numbered below ``appended`` are in the output
+    already: they are removed here (so the main process, which appends them, need not).
     """
     part = part or settings.part(job)
     limit = max_errors if max_errors is not None else settings.max_errors
     summary, seen_any, observations = Summary(), False, []
-    with _one_at_a_time, open(part, "x", encoding="utf-8", newline="") as stream:
-        assessor = process_assessor(settings.rules_dir, settings.engine)
-        writer = LineWriter(stream, settings.output_format, header=False)
-        for record in job_records(job, settings.base):
-            seen_any = True
-            scored: Scored = score_record(assessor, record)
-            writer.write(scored)
-            summary.add(scored)
-            if settings.observe and scored.urgency is not None:
-                observations.append(Observation(scored.case_id, scored.rules_hash, scored.fired_rules,
-                                                scored.urgency))
-            if limit is not None and summary.errors >= limit:
-                break
+    with _one_at_a_time:
+        _remove_appended(settings.parts, appended)
+        _written.setdefault(settings.parts, []).append((job.number, part))
+        with open(part, "x", encoding="utf-8", newline="") as stream:
+            assessor = process_assessor(settings.rules_dir, settings.engine)
+            writer = LineWriter(stream, settings.output_format, header=False)
+            for record in job_records(job, settings.base):
+                seen_any = True
+                scored: Scored = score_record(assessor, record)
+                writer.write(scored)
+                summary.add(scored)
+                if settings.observe and scored.urgency is not None:
+                    observations.append(Observation(scored.case_id, scored.rules_hash, scored.fired_rules,
+                                                    scored.urgency))
+                if limit is not None and summary.errors >= limit:
+                    break
     return JobResult(job.number, part, summary, seen_any, observations)
 
 
-def run_job_packed(work: tuple[JobSettings, Job]) -> JobResult:
-    """``run_job`` of a (settings, job) pair: the form a worker pool hands over."""
-    return run_job(*work)
+def _remove_appended(folder: str, appended: int) -> None:
+    for other in [name for name in _written if name != folder and not os.path.isdir(name)]:
+        del _written[other]  # a run that ended: its folder went with its parts
+    keep = []
+    for number, path in _written.get(folder, []):
+        if number < appended:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        else:
+            keep.append((number, path))
+    _written[folder] = keep
+
+
+def run_job_packed(work: tuple[JobSettings, Job, int]) -> JobResult:
+    """``run_job`` of (settings, job, jobs appended so far): the form a worker pool hands over."""
+    settings, job, appended = work
+    return run_job(settings, job, appended=appended)

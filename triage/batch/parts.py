@@ -2,9 +2,10 @@
 
 Workers (local processes, ``local_results``, or Dask workers, ``dask.dask_results``) read,
 score and write; here each finished job's part file is appended to the output in job order
-(``os.copy_file_range`` where the kernel can, else a plain copy) and removed, and its
-summary merged: the main process never parses a case. Part files live in a private folder
-beside the output (the same file system), removed at the end, on error and on interrupt.
+(``os.copy_file_range`` where the kernel can, else a plain copy) and its summary merged:
+the main process never parses a case. The worker that wrote a part removes it once a later
+job tells it the part is appended. Part files live in a private folder beside the output
+(the same file system), removed with what is left in it at the end, on error and on interrupt.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ _NO_RANGE_COPY = frozenset({errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EBADF
                             errno.EPERM})
 
 #: The results of jobs, in job order, given the (settings, job) pairs: a local pool or a Dask cluster.
-Results = Callable[[Iterator[tuple[JobSettings, Job]]], Iterator[JobResult]]
+Results = Callable[[Iterator[tuple[JobSettings, Job, int]]], Iterator[JobResult]]
 
 
 class Progress(Protocol):
@@ -81,7 +82,7 @@ def local_results(workers: int, rules_dir: str | None, engine: str) -> tuple[Res
         context.set_forkserver_preload([scoring.__name__, __name__.rsplit(".", 1)[0] + ".jobs"])
     pool = OrderedPool(context, workers, run_job_packed, scoring.process_assessor, (rules_dir, engine))
 
-    def results(jobs: Iterator[tuple[JobSettings, Job]]) -> Iterator[JobResult]:
+    def results(jobs: Iterator[tuple[JobSettings, Job, int]]) -> Iterator[JobResult]:
         yield from pool.map(jobs)
         pool.close()
 
@@ -100,20 +101,21 @@ def score_in_parts(files: Sequence[InputFile], sizes: Sequence[int | None], stre
     observer = Assessor.observer
     handed_out: deque[Job] = deque()  # jobs handed out and not yet appended, in order
 
-    def jobs() -> Iterator[tuple[JobSettings, Job]]:
+    appended = 0  # jobs whose parts are in the output: their workers remove the parts (``run_job``)
+
+    def jobs() -> Iterator[tuple[JobSettings, Job, int]]:
         for job in plan_jobs(files, sizes):
             handed_out.append(job)
-            yield settings, job
+            yield settings, job, appended
 
     file_seen = False  # whether a range of the file being read so far held a case
     for result in results(jobs()):
         job = handed_out.popleft()
         if max_errors is not None and summary.errors + result.summary.errors >= max_errors:
-            os.unlink(result.part)
-            # scored here, where the assessor tells the observer itself
+            # scored again here (where the assessor tells the observer itself) up to the last case wanted
             result = run_job(replace(settings, observe=False), job, result.part + ".last", max_errors - summary.errors)
         append_part(result.part, stream)
-        os.unlink(result.part)
+        appended = job.number + 1
         summary.merge(result.summary)
         if observer is not None:  # assessed in worker processes: told here (in this process, by assess)
             for observation in result.observations:
