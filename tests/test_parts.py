@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from triage.assess.assessor import Assessor, Observation
 from triage.batch import jobs
 from triage.batch.inputs import expand
 from triage.batch.jobs import cut, plan_jobs
@@ -211,3 +212,16 @@ def test_dask_workers_write_the_same_bytes_as_one_process(mixed: Path, tmp_path:
 def _task_prefixes(dask_scheduler: Any) -> list[str]:
     """The names of the kinds of task a Dask scheduler has seen."""
     return list(dask_scheduler.task_prefixes)
+
+
+@pytest.mark.parametrize("extra", [[], ["--max-errors", "40"]])
+def test_an_observer_is_told_of_each_case_once_as_with_one_process(mixed: Path, tmp_path: Path, extra: list[str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under an observer (the coverage plugin), workers' observations reach it in order, each case once."""
+    monkeypatch.setattr(jobs, "JOB_BYTES", SMALL_JOB)
+    seen: dict[str, list[Observation]] = {"1": [], "2": []}
+    for workers, observations in seen.items():
+        monkeypatch.setattr(Assessor, "observer", observations.append)
+        score(str(mixed), "-o", str(tmp_path / f"{workers}.jsonl"), "--workers", workers, *extra)
+    assert seen["1"] == seen["2"]
+    assert len(seen["1"]) == sum('"urgency":' in line for line in (tmp_path / "1.jsonl").read_text().splitlines())
