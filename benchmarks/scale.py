@@ -127,12 +127,12 @@ def memory(folder: Path, counts: list[int], engine: str, dask: bool) -> None:
             rows["one process (--workers 1)"].append(f"{one['rss_mib']:.0f}")
             rows["2 workers: main process"].append(f"{two['rss_mib']:.0f}")
             rows["2 workers: largest worker"].append(f"{two['workers_rss_mib']:.0f}")
-            wall = f"{one['wall']:.0f}/{two['wall']:.0f}"
+            wall = f"{one['wall']:.1f}/{two['wall']:.1f}"
             if cluster is not None:
                 remote = measure(source, folder / "out.jsonl", 1, engine, dask=cluster.scheduler_address)
                 assert remote["cases"] == count, remote
                 rows["Dask client (LocalCluster, 2 worker processes)"].append(f"{remote['rss_mib']:.0f}")
-                wall += f"/{remote['wall']:.0f}"
+                wall += f"/{remote['wall']:.1f}"
             walls.append(wall)
             source.unlink()
     finally:

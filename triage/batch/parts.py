@@ -23,7 +23,10 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from ..assess.assessor import Assessor
+from ..engines import EngineName
+from ..errors import OutputError
 from ..files import output_target
+from ..validation import display_path
 from .inputs import InputFile, empty_file
 from .jobs import Job, JobResult, JobSettings, plan_jobs, run_job, run_job_packed
 from .outputs import LineWriter
@@ -63,7 +66,11 @@ def parts_folder(output: str | None, shared: bool = False) -> Iterator[str]:
         where, name = str(target.file.parent), target.file.name
     else:
         where, name = (os.getcwd() if shared else tempfile.gettempdir()), "triage-score"
-    folder = tempfile.mkdtemp(prefix=f".{name}.", suffix=".parts", dir=where)  # mode 0700: cases are health data
+    try:
+        folder = tempfile.mkdtemp(prefix=f".{name}.", suffix=".parts", dir=where)  # mode 0700: cases are health data
+    except OSError as exc:
+        why = f"cannot make a folder for the workers' parts in {display_path(where)} ({exc.strerror or exc})"
+        raise OutputError(f"{display_path(output or '-')}: cannot write the output: {why}", why) from None
     try:
         yield folder
     finally:
@@ -73,17 +80,17 @@ def parts_folder(output: str | None, shared: bool = False) -> Iterator[str]:
                 break
 
 
-def local_results(workers: int, rules_dir: str | None, engine: str) -> tuple[Results, Callable[[], None]]:
+def local_results(workers: int, rules_dir: str | None, engine: EngineName) -> tuple[Results, Callable[[], None]]:
     """Job results from ``workers`` local worker processes (``workers.OrderedPool``), and how to stop them."""
-    from . import scoring
+    from . import jobs, scoring
 
     context = multiprocessing.get_context("spawn" if os.name != "posix" else "forkserver")
     if os.name == "posix":  # workers start with the scoring code loaded: quick, and no import to interrupt
-        context.set_forkserver_preload([scoring.__name__, __name__.rsplit(".", 1)[0] + ".jobs"])
+        context.set_forkserver_preload([scoring.__name__, jobs.__name__])
     pool = OrderedPool(context, workers, run_job_packed, scoring.process_assessor, (rules_dir, engine))
 
-    def results(jobs: Iterator[tuple[JobSettings, Job, int]]) -> Iterator[JobResult]:
-        yield from pool.map(jobs)
+    def results(work: Iterator[tuple[JobSettings, Job, int]]) -> Iterator[JobResult]:
+        yield from pool.map(work)
         pool.close()
 
     return results, pool.kill
@@ -135,8 +142,6 @@ def score_in_parts(files: Sequence[InputFile], sizes: Sequence[int | None], stre
 
 
 def _names(path: Path) -> tuple[str, str]:
-    from ..validation import display_path
-
     return display_path(path), display_path(path.stem)
 
 
