@@ -225,3 +225,31 @@ def test_an_observer_is_told_of_each_case_once_as_with_one_process(mixed: Path, 
         score(str(mixed), "-o", str(tmp_path / f"{workers}.jsonl"), "--workers", workers, *extra)
     assert seen["1"] == seen["2"]
     assert len(seen["1"]) == sum('"urgency":' in line for line in (tmp_path / "1.jsonl").read_text().splitlines())
+
+
+HOSTILE_LINES = [b'{"id": "a", "age": 40}', b"", b"   ", b'{"age": 40,', b'{"id": "caf\xe9"}', b"[1, 2]",
+                 b'{"id": "long", "description": "' + b"x" * 70_000 + b'"}', b'{"id": "crlf", "age": 30}\r']
+HOSTILE_ROWS = [b"r1,30,lumbar", b",,", b'r2,"30,lumbar', b"r3,\xff,lumbar", b"short", b"r4," + b"9" * (1 << 20) + b",x",
+                b"r5,40,cervical\r", b""]
+
+
+@pytest.mark.parametrize(("kind", "header"), [("lines", b""), ("csv", b"id,age,region"), ("csv", b"\xef\xbb\xbfid,age,id"),
+                                              ("csv", b"id,\xff"), ("csv", b"")])
+def test_ranges_read_the_same_records_as_the_whole_file(tmp_path: Path, kind: str, header: bytes) -> None:
+    """For any cut, the records of the ranges, in order, are those of the whole file (sources, ids, errors)."""
+    from triage.batch.inputs import empty_file, range_records, records_of_file
+
+    rng = random.Random(len(header))
+    pool = HOSTILE_LINES if kind == "lines" else HOSTILE_ROWS
+    body = [rng.choice(pool) for _ in range(400)]
+    lead = b"\xef\xbb\xbf" if kind == "lines" else header + b"\n"
+    path = tmp_path / ("in.jsonl" if kind == "lines" else "in.csv")
+    path.write_bytes(lead + b"\n".join(body) + rng.choice((b"", b"\n")))
+    whole = list(records_of_file(path))
+    for job_bytes in (1, 500, 9_000, 100_000):
+        ranges = [record for start, end, first, _ in cut(path, job_bytes)
+                  for record in range_records(path, kind, start, end, first)]
+        if kind == "lines" and not ranges:
+            ranges = [empty_file(str(path), path.stem)]
+        assert [(r.source, r.default_id, r.text, r.row, r.error) for r in ranges] == \
+            [(r.source, r.default_id, r.text, r.row, r.error) for r in whole], job_bytes
