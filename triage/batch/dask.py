@@ -87,7 +87,10 @@ def _record_of(item: Any, number: int) -> Record:
 
 def score_with_dask(records: list[Record], address: str, rules_dir: str | Path | None = None,
                     engine: EngineName = "durable", partitions: int | None = None) -> Iterator[Scored]:
-    """Score records on a dask.distributed cluster, in input order (``triage score --dask``)."""
+    """Score records on a dask.distributed cluster, in input order (``triage score --dask`` of standard input).
+
+    The records travel from this process and back: files are scored in parts instead (``dask_results``).
+    """
     import dask.bag as db
     from distributed import Client
 
