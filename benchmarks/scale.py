@@ -11,9 +11,9 @@ starts cold and its resource use is its own:
 - main process CPU: ``resource.getrusage(RUSAGE_SELF)`` around the run (user + system; the
   start-up before it, imports and the rule base, is printed apart); worker CPU:
   ``RUSAGE_CHILDREN`` after the workers and their fork server have been waited for.
-- memory: peak resident set (``ru_maxrss``) of the main process, of the largest worker,
-  and of a ``--dask`` client scoring on a ``distributed.LocalCluster`` of 2 worker
-  processes started here (its scheduler runs in this process).
+- memory: peak resident set (``VmHWM``) of the main process, of the largest worker
+  (sampled every 0.2 s), and of a ``--dask`` client scoring on a ``distributed.LocalCluster``
+  of 2 worker processes started here (its scheduler runs in this process).
 
 The inputs are mixed random cases (``throughput.cases_of``: half complete, half with 5%, 20%
 or 50% unknown), about 1.2 kB a line in and 3.3 kB a line out. The machine is small and
@@ -29,6 +29,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,45 @@ def _cpu(who: int = resource.RUSAGE_SELF) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def peak_mib(pid: int | str = "self") -> float:
+    """The peak resident set of a process (``VmHWM``), MiB; 0 when it is gone.
+
+    Not ``ru_maxrss``: that survives ``exec``, so a process started by a big one would report
+    the big one's size.
+    """
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _descendants(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            found = [int(child) for child in children.read().split()]
+    except OSError:
+        return []
+    return found + [grandchild for child in found for grandchild in _descendants(child)]
+
+
+class DescendantPeaks(threading.Thread):
+    """Samples the peak resident set of every descendant process (the workers) until stopped."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peaks: dict[int, float] = {}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.2):
+            for pid in _descendants(os.getpid()):
+                self.peaks[pid] = max(self.peaks.get(pid, 0.0), peak_mib(pid))
+
+
 def child(spec: dict[str, Any]) -> None:
     """Run one ``triage score`` in this process and print what it used, as JSON (the measured process)."""
     from triage.batch.inputs import expand
@@ -52,12 +92,16 @@ def child(spec: dict[str, Any]) -> None:
     from triage.batch.scoring import process_assessor
 
     process_assessor(None, spec["engine"])  # the command builds the engine before the run, too
+    sampler = DescendantPeaks()
+    sampler.start()
     start_up = _cpu()
     files = expand([spec["input"]])
     before, wall = _cpu(), time.perf_counter()
     summary = run_score(files, spec["output"], None, spec["workers"], None, False, spec.get("dask"), True, None,
                         engine=spec["engine"])
     wall, run = time.perf_counter() - wall, _cpu() - before
+    sampler.done.set()
+    sampler.join()
     try:  # the workers' fork server, waited for here, so that its children's use counts as ours
         import multiprocessing.forkserver as forkserver
 
@@ -67,8 +111,7 @@ def child(spec: dict[str, Any]) -> None:
     print(json.dumps({
         "cases": summary.cases, "errors": summary.errors, "wall": wall, "run_cpu": run, "start_up_cpu": start_up,
         "workers_cpu": _cpu(resource.RUSAGE_CHILDREN),
-        "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "workers_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "rss_mib": peak_mib(), "workers_rss_mib": max(sampler.peaks.values(), default=0.0),
     }))
 
 
@@ -140,11 +183,11 @@ def memory(folder: Path, counts: list[int], engine: str, dask: bool) -> None:
             cluster.close()
     print(f"\npeak resident memory, MiB, mixed cases, {engine} engine"
           + (" (for time: durable takes about 4 times as long)" if engine == "python" else ""))
-    print(f"{'':<52}" + "".join(f"{count:>14,}" for count in counts))
+    print(f"{'':<52}" + "".join(f"{count:>18,}" for count in counts))
     for label, cells in rows.items():
-        print(f"  {label:<50}" + "".join(f"{cell:>14}" for cell in cells))
+        print(f"  {label:<50}" + "".join(f"{cell:>18}" for cell in cells))
     print(f"  {'wall s: one process/2 workers' + ('/Dask' if dask else ''):<50}"
-          + "".join(f"{wall:>14}" for wall in walls))
+          + "".join(f"{wall:>18}" for wall in walls))
 
 
 def main() -> None:
