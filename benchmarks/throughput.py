@@ -3,6 +3,7 @@
     python benchmarks/throughput.py                   # 20,000 cases per file, medians of 5 runs
     python benchmarks/throughput.py --cases 5000 --runs 3
     python benchmarks/throughput.py --memory          # also RSS while scoring 10,000 and 1,000,000 cases
+    python benchmarks/scale.py                        # the worker and memory figures alone (see there)
 
 Three JSON Lines files of random cases (tests/synthetic.py, fixed seeds): complete, partial
 (each question unknown with probability 0.1) and mixed (half complete, half with 5%, 20% or
@@ -11,7 +12,10 @@ Three JSON Lines files of random cases (tests/synthetic.py, fixed seeds): comple
 is loaded and start-up is not counted: see ``--startup`` for that), and the CPU time of
 the run (user + system, ``resource.getrusage``) is the figure; the median of ``--runs``
 runs is printed. The baseline is a JSON round trip of the same file (read each line,
-parse it, encode it again, write it), with ``json`` and with ``orjson``.
+parse it, encode it again, write it), with ``json`` and with ``orjson``. Then, from
+``scale.py``: the main process's CPU per case with 1 and 2 workers on ``--scale-cases``
+cases, and with ``--memory`` the peak RSS at 10,000 and 1,000,000 cases of one process, of
+a 2-worker run and of a Dask client (the python engine there, for time).
 
 The machine is small and shared: CPU time, not wall time, and ratios, not absolute rates,
 are what compare across runs. The load average at start and end is printed.
@@ -169,29 +173,15 @@ def rss_mib() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def memory_one_process(folder: Path, counts: tuple[int, ...] = (10_000, 1_000_000)) -> None:
-    """Resident memory of this process after scoring 10,000 and 1,000,000 mixed cases end to end, one process."""
-    print("\nmemory, one process (durable engine), mixed cases, RSS after the run")
-    for count in counts:
-        path = folder / f"memory-{count}.jsonl"
-        write_cases(path, "mixed", count, seed=11)
-        before = rss_mib()
-        seconds = score_once(path, folder / "memory-out.jsonl", "durable")
-        print(f"  {count:>10,} cases: RSS {rss_mib():7.1f} MiB (before {before:.1f}), "
-              f"{count / seconds:,.0f} cases per CPU-second")
-        path.unlink()
+def scale(folder: Path, count: int, memory: bool) -> None:
+    """Main-process CPU per case with 1 and 2 workers; with ``memory``, RSS at 10k and 1M cases (``scale.py``)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from scale import memory as memory_table
+    from scale import parent_cpu
 
-
-# ---- Filled in by the second half of issue 12 (workers that read and write for themselves, Dask) ----
-
-def parent_cpu_per_case(folder: Path, count: int) -> None:
-    """Parent CPU per case with N worker processes (issue 12, item 3): not measured yet."""
-    print("\nparent CPU per case with N workers: not measured yet (issue 12, item 3)")
-
-
-def dask_client_memory(folder: Path) -> None:
-    """Dask client memory at 10,000 and 1,000,000 cases (issue 12, item 4): not measured yet."""
-    print("dask client memory at 10k and 1M cases: not measured yet (issue 12, item 4)")
+    parent_cpu(folder, count, "durable")
+    if memory:
+        memory_table(folder, [10_000, 1_000_000], "python", dask=True)
 
 
 def main() -> None:
@@ -199,7 +189,11 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=20_000, help="cases per file (default 20,000)")
     parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is printed (default 5)")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--memory", action="store_true", help="also RSS while scoring 10,000 and 1,000,000 cases")
+    parser.add_argument("--memory", action="store_true",
+                        help="also RSS while scoring 10,000 and 1,000,000 cases: one process, 2 workers, a Dask client")
+    parser.add_argument("--scale-cases", type=int, default=200_000,
+                        help="cases for the main-process CPU with 1 and 2 workers (default 200,000)")
+    parser.add_argument("--no-scale", dest="scale", action="store_false", help="skip the worker and memory figures")
     parser.add_argument("--no-startup", dest="startup", action="store_false", help="skip the start-up timings")
     args = parser.parse_args()
     print(f"triage throughput: Python {sys.version.split()[0]}; {load()}")
@@ -208,10 +202,8 @@ def main() -> None:
         single_process(folder, args.cases, args.runs, args.seed)
         if args.startup:
             startup(args.runs)
-        if args.memory:
-            memory_one_process(folder)
-        parent_cpu_per_case(folder, args.cases)
-        dask_client_memory(folder)
+        if args.scale:
+            scale(folder, args.scale_cases, args.memory)
     print(f"\nat the end: {load()}")
 
 

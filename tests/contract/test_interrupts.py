@@ -16,6 +16,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,72 @@ def test_an_interrupted_run_exits_promptly_and_leaves_the_output_intact(
             if leftover != target:
                 leftover.unlink()
     assert not problems, "\n".join(problems)
+
+
+def group_members(pgid: int) -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command line) of each live process of a process group."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append((int(entry.name), int(fields[1]), command))
+    return members
+
+
+def wait_for_member(pgid: int, matches: Callable[[int, int, str], bool], timeout: float = 30) -> int:
+    """The pid of the first process of the group that ``matches`` (pid, parent, command line), once there is one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pid, parent, command in group_members(pgid):
+            if matches(pid, parent, command):
+                return pid
+        time.sleep(0.02)
+    raise AssertionError(f"no such process in group {pgid}: {group_members(pgid)}")
+
+
+def test_ctrl_c_while_the_worker_processes_start_prints_no_traceback(tmp_path: Path, big_jsonl: Path) -> None:
+    """Ctrl-C the moment the forkserver appears (it imports the scoring code then): exit 130, no traceback (the
+    forkserver used to print a KeyboardInterrupt from its imports)."""
+    problems = []
+    for attempt in range(3):
+        proc = start_triage(["score", str(big_jsonl), "--workers", "2", "-q", "-o", str(tmp_path / "out.jsonl")],
+                            cwd=tmp_path)
+        try:
+            wait_for_member(proc.pid, lambda pid, parent, command: "forkserver" in command)
+            time.sleep(0.05 * attempt)
+            os.killpg(proc.pid, signal.SIGINT)
+            _, stderr = proc.communicate(timeout=10)
+        finally:
+            kill_group(proc.pid)
+            proc.wait()
+        if proc.returncode not in EXPECTED["SIGINT"] or TRACEBACK in stderr:
+            problems.append(f"attempt {attempt + 1}: exit {proc.returncode}: {stderr[-600:]!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_worker_killed_from_outside_is_exit_1_and_the_output_is_kept(tmp_path: Path, big_jsonl: Path,
+                                                                        examples_output: bytes) -> None:
+    """kill -9 of one worker process mid-run: exit 1 saying what happened (not exit 3, 'a bug in triage'), no
+    traceback, and the previous output as it was."""
+    target = tmp_path / "result.jsonl"
+    target.write_bytes(examples_output)
+    proc = start_triage(["score", str(big_jsonl), "--workers", "2", "-q", "-o", str(target)], cwd=tmp_path)
+    try:
+        server = wait_for_member(proc.pid, lambda pid, parent, command: "forkserver" in command)
+        worker = wait_for_member(proc.pid, lambda pid, parent, command: parent == server)
+        time.sleep(1.0)
+        os.kill(worker, signal.SIGKILL)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        kill_group(proc.pid)
+        proc.wait()
+    assert proc.returncode == 1 and TRACEBACK not in stderr and b"internal error" not in stderr, stderr
+    assert b"worker process" in stderr and b"SIGKILL" in stderr, stderr
+    assert target.read_bytes() == examples_output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.jsonl"]

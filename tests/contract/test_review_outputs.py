@@ -136,3 +136,27 @@ def test_a_questionnaire_key_never_suggests_itself(tmp_path: Path) -> None:
     run = run_triage(["check", "--questionnaire", str(EXAMPLES / "self-care.yaml")], cwd=tmp_path)
     assert run.returncode == 1 and not internal_error_signs(run), run.describe()
     assert ": id: unknown key" in run.err and "did you mean 'id'" not in run.err, run.err
+
+
+@pytest.mark.parametrize("address", ["garbage", "tls://127.0.0.1:1", "tcp://127.0.0.1:99999", "localhost:"])
+def test_a_dask_address_that_is_not_tcp_host_port_is_refused(tmp_path: Path, address: str) -> None:
+    """--dask garbage (a ValueError), tls:// (a TypeError without security settings) and bad ports: exit 1 saying
+    what an address looks like, before any input is read."""
+    run = run_triage(["score", EXAMPLES / "self-care.yaml", "--dask", address, "-q"], cwd=tmp_path, timeout=30)
+    assert run.returncode == 1 and not internal_error_signs(run), run.describe()
+    assert "tcp://HOST:PORT" in run.err, run.describe()
+
+
+def test_a_dask_address_where_something_else_listens_is_refused_in_time(tmp_path: Path) -> None:
+    """A socket that accepts and never speaks (not a Dask scheduler): exit 1 within about 10 s, not a hang."""
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        run = run_triage(["score", EXAMPLES / "self-care.yaml", "--dask", f"tcp://127.0.0.1:{port}", "-q"],
+                         cwd=tmp_path, timeout=40)
+    assert run.returncode == 1 and not internal_error_signs(run), run.describe()
+    assert "no Dask scheduler answered" in run.err or "cannot reach the Dask scheduler" in run.err, run.describe()
+    assert run.seconds < 30, run.describe()

@@ -28,12 +28,14 @@ MAX_LINE_BYTES = 1 << 20
 csv.field_size_limit(MAX_LINE_BYTES)  # a cell is bounded by its line, which is bounded here
 
 
-def bounded_lines(handle: IO[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[tuple[bytes, int, bool]]:
+def bounded_lines(handle: IO[bytes], limit: int = MAX_LINE_BYTES, budget: int | None = None
+                  ) -> Iterator[tuple[bytes, int, bool]]:
     """Each line (without its ending), the bytes it took, and whether it was longer than ``limit`` to keep.
 
     A longer line is skipped without being held in memory (``/dev/zero`` is one endless line).
+    With ``budget``, only the lines until that many bytes are read (a range of lines).
     """
-    while True:
+    while budget is None or budget > 0:
         line = handle.readline(limit + 1)
         if not line:
             return
@@ -41,8 +43,11 @@ def bounded_lines(handle: IO[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[tu
         if len(line) > limit and not line.endswith(b"\n"):
             while (rest := handle.readline(limit)) and not rest.endswith(b"\n"):
                 size += len(rest)
-            yield b"", size + len(rest), True
+            size += len(rest)
+            budget = None if budget is None else budget - size
+            yield b"", size, True
             continue
+        budget = None if budget is None else budget - size
         yield line.rstrip(b"\n").removesuffix(b"\r"), size, False
 
 
@@ -54,33 +59,31 @@ def _cells(text: str) -> list[str]:
         return []
 
 
-def csv_records(handle: IO[bytes], source: str, stem: str) -> Iterator[Record]:
-    """The records of a CSV file, one per line after the header that has a non-blank cell (``file:row N``)."""
+def csv_records(handle: IO[bytes], source: str, stem: str, start: int = 0, end: int | None = None,
+                first_line: int = 2) -> Iterator[Record]:
+    """The records of a CSV file, one per line after the header that has a non-blank cell (``file:row N``).
+
+    With ``start`` and ``end`` (byte offsets of line starts; ``first_line`` numbers the line at
+    ``start``), only the rows of that range, after reading the header row; a problem of the
+    header itself is told by the range that starts the file.
+    """
     from .inputs import Record
 
-    lines = bounded_lines(handle)
+    lines = bounded_lines(handle, budget=end)
     first = next(lines, None)
-    if first is None or first[2]:
-        reason = "the file is empty (a CSV file needs a header row of field names)" if first is None else \
-            f"the header row is longer than {MAX_LINE_BYTES:,} bytes"
-        yield Record(source, stem, error=reason, size=first[1] if first else 0)
+    header = _header(first, source, stem)
+    if not isinstance(header, tuple):
+        if not start:
+            yield header
         return
-    raw_header, header_size, _ = first
-    try:
-        header = _cells(decode(raw_header, 1))
-    except (SyntaxProblem, csv.Error) as exc:
-        yield Record(source, stem, error=f"the header row (row 1) cannot be read: {_reason(exc)}", size=header_size)
-        return
-    if not any(cell.strip() for cell in header):
-        yield Record(source, stem, error="the file is empty (a CSV file needs a header row of field names)",
-                     size=header_size)
-        return
-    columns = [cell.strip() for cell in header]
-    twice = [name for name, count in Counter(columns).items() if count > 1]
-    header_problem = "; ".join(f"column '{shortened(name)}': named twice in the header row (a field is given "
-                               "once)" for name in twice[:20]) or None
-    skipped = header_size
-    for number, (raw, size, too_long) in enumerate(lines, 2):
+    columns, header_problem = header
+    skipped = 0  # bytes of blank lines (and the header), counted with the next case (progress)
+    if start:
+        handle.seek(start)
+        lines = bounded_lines(handle, budget=None if end is None else end - start)
+    else:
+        skipped, first_line = first[1] if first else 0, 2
+    for number, (raw, size, too_long) in enumerate(lines, first_line):
         skipped += size
         if not too_long and not raw.replace(b",", b"").strip():
             continue
@@ -104,6 +107,29 @@ def csv_records(handle: IO[bytes], source: str, stem: str) -> Iterator[Record]:
                          size=record_size)
         else:
             yield Record(where, default_id, row=dict(zip(columns, row, strict=True)), size=record_size)
+
+
+def _header(first: tuple[bytes, int, bool] | None, source: str, stem: str) -> Record | tuple[list[str], str | None]:
+    """The columns of the header line and the problem every row then has; or the record of why it cannot be used."""
+    from .inputs import Record
+
+    if first is None or first[2]:
+        reason = "the file is empty (a CSV file needs a header row of field names)" if first is None else \
+            f"the header row is longer than {MAX_LINE_BYTES:,} bytes"
+        return Record(source, stem, error=reason, size=first[1] if first else 0)
+    raw_header, header_size, _ = first
+    try:
+        header = _cells(decode(raw_header, 1))
+    except (SyntaxProblem, csv.Error) as exc:
+        return Record(source, stem, error=f"the header row (row 1) cannot be read: {_reason(exc)}", size=header_size)
+    if not any(cell.strip() for cell in header):
+        return Record(source, stem, error="the file is empty (a CSV file needs a header row of field names)",
+                      size=header_size)
+    columns = [cell.strip() for cell in header]
+    twice = [name for name, count in Counter(columns).items() if count > 1]
+    header_problem = "; ".join(f"column '{shortened(name)}': named twice in the header row (a field is given "
+                               "once)" for name in twice[:20]) or None
+    return columns, header_problem
 
 
 def _reason(exc: Exception) -> str:

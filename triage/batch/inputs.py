@@ -201,8 +201,12 @@ def read_records(inputs: Iterable[str]) -> Iterator[Record]:
         yield from records_of(item)
 
 
-def records_of(item: InputFile) -> Iterator[Record]:
-    """The case records of one input found by ``expand`` (a refused link is one error record)."""
+def records_of(item: InputFile, base: str | None = None) -> Iterator[Record]:
+    """The case records of one input found by ``expand`` (a refused link is one error record).
+
+    A relative path is opened from ``base`` when given (a Dask worker reads what the client
+    named) and shown as given.
+    """
     if item.is_stdin:
         yield from _json_lines(sys.stdin.buffer, "<stdin>", "stdin")
     elif item.stream and item.path.suffix.lower() not in ALL_SUFFIXES:
@@ -215,25 +219,26 @@ def records_of(item: InputFile) -> Iterator[Record]:
     elif item.refused is not None:
         yield Record(display_path(item.path), display_path(item.path.stem), error=item.refused)
     else:
-        yield from records_of_file(item.path)
+        yield from records_of_file(item.path, base)
 
 
-def records_of_file(path: Path) -> Iterator[Record]:
-    """The case records of one file; an unreadable file is one error record.
+def records_of_file(path: Path, base: str | None = None) -> Iterator[Record]:
+    """The case records of one file (opened from ``base`` when relative and given); an unreadable file is one error.
 
     JSON Lines and CSV files are read a line at a time, so their size is not limited by memory.
     Sources and default ids show the file name printable (bytes that are not UTF-8 escaped).
     """
     source, stem, suffix = display_path(path), display_path(path.stem), path.suffix.lower()
+    opened = Path(base, path) if base else path
     try:
         if suffix in LINES_SUFFIXES:
-            with path.open("rb") as handle:
+            with opened.open("rb") as handle:
                 yield from _json_lines(handle, source, stem)
         elif suffix in CSV_SUFFIXES:
-            with path.open("rb") as handle:
+            with opened.open("rb") as handle:
                 yield from csv_records(handle, source, stem)
         else:
-            raw = read_capped(path)
+            raw = read_capped(opened)
             yield Record(source, stem, text=decode(raw), suffix=suffix, size=len(raw))
     except TooLarge as exc:
         yield Record(source, stem, error=str(exc))
@@ -243,10 +248,13 @@ def records_of_file(path: Path) -> Iterator[Record]:
         yield Record(source, stem, error=str(exc))
 
 
-def _json_lines(handle: IO[bytes], source: str, stem: str) -> Iterator[Record]:
+def _json_lines(handle: IO[bytes], source: str, stem: str, first: int = 1, budget: int | None = None
+                ) -> Iterator[Record]:
+    """The records of JSON Lines, the first numbered ``first``: all of them, or (``budget``) the lines of that many
+    bytes from where ``handle`` is, a range; only a whole file without a case is "empty"."""
     seen_any = False
     skipped = 0  # bytes of blank lines, counted with the next case (progress)
-    for number, (raw, size, too_long) in enumerate(bounded_lines(handle, CASE_FILE_LIMIT), 1):
+    for number, (raw, size, too_long) in enumerate(bounded_lines(handle, CASE_FILE_LIMIT, budget), first):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         if not too_long and not raw.strip():
@@ -263,8 +271,34 @@ def _json_lines(handle: IO[bytes], source: str, stem: str) -> Iterator[Record]:
             yield Record(where, default_id, text=decode(raw, number), suffix=".jsonl", size=size)
         except SyntaxProblem as exc:  # one badly encoded line costs that line only
             yield Record(where, default_id, error=str(exc), size=size)
-    if not seen_any:
-        yield Record(source, stem, error="the file is empty", size=skipped)
+    if budget is None and not seen_any:
+        yield empty_file(source, stem, skipped)
+
+
+def empty_file(source: str, stem: str, size: int = 0) -> Record:
+    """The record of a JSON Lines file without a case."""
+    return Record(source, stem, error="the file is empty", size=size)
+
+
+def range_records(path: Path, kind: str, start: int, end: int, first_line: int, base: str | None = None
+                  ) -> Iterator[Record]:
+    """The records of the lines of a JSON Lines (``kind`` "lines") or CSV file from byte ``start`` to ``end``.
+
+    ``start`` and ``end`` fall at line starts and ``first_line`` is the number of the line at
+    ``start``, so each record is located (``file:LINE``, ``file:row N``) as when the whole file
+    is read; a CSV range reads the header row first. No range is told "the file is empty".
+    The file is opened as ``records_of_file`` opens it.
+    """
+    source, stem = display_path(path), display_path(path.stem)
+    try:
+        with Path(base, path).open("rb") if base else path.open("rb") as handle:
+            if kind == "csv":
+                yield from csv_records(handle, source, stem, start, end, first_line)
+                return
+            handle.seek(start)
+            yield from _json_lines(handle, source, stem, first_line, budget=end - start)
+    except OSError as exc:
+        yield Record(source, stem, error=f"cannot read: {exc.strerror or exc}")
 
 
 def csv_row_to_data(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:

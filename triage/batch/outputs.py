@@ -49,12 +49,15 @@ def csv_cell(text: str) -> str:
 
 
 class LineWriter:
-    """Writes scored cases in one format (``jsonl`` or ``csv``) to a stream."""
+    """Writes scored cases in one format (``jsonl`` or ``csv``) to a stream, a CSV file's header row first.
 
-    def __init__(self, stream: IO[str], output_format: str):
+    A part of an output (``jobs``) is written with ``header=False``: the whole output has one header.
+    """
+
+    def __init__(self, stream: IO[str], output_format: str, header: bool = True):
         self.stream = stream
         self.format = output_format
-        if output_format == "csv":
+        if output_format == "csv" and header:
             self._row(CSV_COLUMNS)
 
     def _row(self, cells: tuple[str, ...] | list[str]) -> None:

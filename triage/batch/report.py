@@ -61,6 +61,22 @@ class Summary:
             self.surgical_evaluated += 1
             self.surgical_agreed += scored.expected_surgical == scored.surgical
 
+    def merge(self, other: Summary) -> None:
+        """Count the cases of ``other``, a summary of the cases that follow these: as if each were ``add``-ed here."""
+        self.cases += other.cases
+        self.errors += other.errors
+        self.levels.update(other.levels)
+        self.surgical += other.surgical
+        self.incomplete += other.incomplete
+        self.evaluated += other.evaluated
+        self.confusion.update(other.confusion)
+        self.under_triaged += other.under_triaged
+        self.over_triaged += other.over_triaged
+        self.over_triaged_cases += other.over_triaged_cases[:OVER_TRIAGED_LISTED - len(self.over_triaged_cases)]
+        self.first_errors += other.first_errors[:ERRORS_NAMED - len(self.first_errors)]
+        self.surgical_evaluated += other.surgical_evaluated
+        self.surgical_agreed += other.surgical_agreed
+
     @property
     def accuracy(self) -> float | None:
         """Share of evaluated cases assessed at exactly their expected level."""

@@ -27,6 +27,12 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from typing import Any
 
+from ..errors import TriageError
+
+#: Signals a terminal sends to the whole process group, which a worker ignores (the main process stops it).
+_LEFT_TO_THE_MAIN_PROCESS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGHUP", "SIGQUIT")
+                                  if hasattr(signal, name))
+
 #: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills a worker when the process that started it dies.
 _PR_SET_PDEATHSIG = 1
 
@@ -40,7 +46,8 @@ def _die_with_parent() -> None:
 def _worker(jobs: Connection, results: Connection, initializer: Callable[..., Any], initargs: tuple[Any, ...],
             work: Callable[[Any], Any]) -> None:
     """A worker's life: set up, then answer each job in order until told to stop (None) or the parent goes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: only the main process acts on it
+    for signum in _LEFT_TO_THE_MAIN_PROCESS:  # these reach the whole group (Ctrl-C, a closed terminal): only the
+        signal.signal(signum, signal.SIG_IGN)  # main process acts on them, and kills the workers
     _die_with_parent()
     inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
@@ -82,8 +89,45 @@ class _Failure:
         self.exc = exc
 
 
-class WorkerDied(RuntimeError):
-    """A worker process ended without answering (killed from outside, out of memory, a crash in C)."""
+class WorkerDied(TriageError):
+    """A worker process ended without answering (killed from outside, out of memory, a crash in C): exit 1."""
+
+
+def _hold_ctrl_c() -> tuple[Any] | None:
+    """While worker processes start, Ctrl-C is held back; returns what ``_release_ctrl_c`` needs (None: not held).
+
+    The forkserver imports the scoring code as it starts, and a Ctrl-C then would print its
+    traceback. SIGINT is ignored while processes start (an ignored signal stays ignored in a
+    program started by exec, as the forkserver is) and blocked too, which on Linux keeps a
+    Ctrl-C pressed meanwhile pending instead of discarding it: it is delivered on release.
+    The resource tracker is started first: starting it unblocks SIGINT, which would drop one.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        return None
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    return (signal.signal(signal.SIGINT, signal.SIG_IGN),)
+
+
+def _release_ctrl_c(held: tuple[Any] | None) -> None:
+    if held is None:
+        return
+    previous = held[0]
+    signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _how_it_ended(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
 
 
 class OrderedPool:
@@ -95,6 +139,7 @@ class OrderedPool:
         self._processes: list[Any] = []
         self._jobs: list[Connection] = []
         self._results: list[Connection] = []
+        held = _hold_ctrl_c()
         try:
             for _ in range(count):
                 job_out, job_in = context.Pipe(duplex=False)
@@ -110,6 +155,8 @@ class OrderedPool:
         except BaseException:
             self.kill()
             raise
+        finally:
+            _release_ctrl_c(held)
 
     def map(self, jobs: Iterable[Any]) -> Iterator[Any]:
         """The result of every job, in job order; at most ``depth`` jobs per worker are outstanding.
@@ -147,9 +194,12 @@ class OrderedPool:
                     try:
                         ready[number].append(self._results[number].recv())
                     except (EOFError, OSError):
-                        code = self._processes[number].exitcode
-                        raise WorkerDied(f"worker process {number + 1} of {count} stopped without answering "
-                                         f"(exit code {code})") from None
+                        process = self._processes[number]
+                        process.join(1)  # its exit status, when it has one by now
+                        how = _how_it_ended(process.exitcode)
+                        raise WorkerDied(f"worker process {number + 1} of {count} stopped without answering ({how}: "
+                                         "killed from outside, or out of memory?); the output was not written, "
+                                         "run the command again") from None
             result = ready[worker].popleft()
             outstanding[worker] -= 1
             received += 1

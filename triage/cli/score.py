@@ -20,16 +20,19 @@ from .common import ENGINE_OPTION, RULES_OPTION, expand_inputs, rules_label, run
 @click.option("--format", "output_format", type=click.Choice(["jsonl", "csv"]), default=None,
               help="Output format (default: by the output file's extension, else jsonl).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: the machine's cores).")
+              help="Worker processes (default: the machine's cores); each reads, scores and writes its share of the "
+                   "input files.")
 @click.option("--max-errors", type=click.IntRange(min=1), default=None,
-              help="Stop after this many cases could not be scored.")
+              help="Stop after this many cases could not be scored (at the same case for any number of workers).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first case that cannot be scored.")
 @click.option("--evaluate", is_flag=True,
               help="Compare with expected_urgency / expected_surgical: confusion matrix, under- and over-triage.")
 @click.option("--fail-on-under-triage", is_flag=True,
               help="With --evaluate (implied): exit 1 when a case is assessed below its expected_urgency.")
 @click.option("--dask", "dask_address", default=None, metavar="SCHEDULER_ADDRESS",
-              help="Score on a dask.distributed cluster (needs the dask extra: pip install '.[dask]').")
+              help="Score on a dask.distributed cluster, whose workers read the inputs and write parts beside the "
+                   "output: they must see the same files at the same paths (needs the dask extra: pip install "
+                   "'.[dask]').")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @RULES_OPTION
 @ENGINE_OPTION
