@@ -213,13 +213,14 @@ def test_an_answer_to_a_disabled_item_is_refused(client: httpx.Client, tmp_path:
     resource = _response(all_no_answers(weakness="none"))
     resource["item"][1]["item"].append({"linkId": "foot_drop", "answer": [{"valueBoolean": True}]})
     problems = _problems(client.post("/fhir/QuestionnaireResponse/$assess", json=resource))
-    assert problems == ["field 'foot_drop': not enabled given the earlier answers (weakness: none), so it must not "
-                        "be answered"]
+    where = f"item[1].item[{len(resource['item'][1]['item']) - 1}]"
+    assert problems == [f"field 'foot_drop' ({where}): not enabled given the earlier answers (weakness: none), so it "
+                        "must not be answered"]
     file = tmp_path / "response.json"
     file.write_text(json.dumps(resource))
     result = CliRunner().invoke(cli, ["assess", str(file)])
     assert result.exit_code == 1
-    assert "field 'foot_drop': not enabled given the earlier answers (weakness: none)" in result.output
+    assert f"field 'foot_drop' ({where}): not enabled given the earlier answers (weakness: none)" in result.output
 
 
 BAD_HEADERS = {
