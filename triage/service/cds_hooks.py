@@ -49,8 +49,13 @@ async def authenticated(request: Request) -> None:
     try:
         await state.verifier.verify(request.headers.get("authorization"), audience)
     except AuthError as exc:
-        challenge = f'Bearer error="invalid_token", error_description="{exc}"'.replace("\n", " ")
+        challenge = f'Bearer error="invalid_token", error_description="{_header_text(str(exc))}"'
         raise ClientError(401, str(exc), headers={"WWW-Authenticate": challenge}) from None
+
+
+def _header_text(text: str) -> str:
+    """Text safe inside a quoted header value: printable ASCII without quotes or backslashes (RFC 6750)."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
 
 
 router = APIRouter(prefix="/cds-services", tags=["CDS Hooks"], dependencies=[Depends(authenticated)])
