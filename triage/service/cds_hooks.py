@@ -29,6 +29,7 @@ from .auth import AuthError
 from .bodies import ClientError, read_json, validation_problems
 from .cards import assessment_card, problem_card
 from .fhir import ParsedResponse, Problem, ResponseError, answers_from_response
+from .fhir_servers import refusal
 from .fhir_terms import QUESTIONNAIRE_URL
 from .prefetch import Prefetched, choose, responses_in
 from .state import ServiceState, service
@@ -253,9 +254,8 @@ def _validated(model: type[BaseModel], data: Any, summary: str) -> Any:
 
 async def _fetch(state: ServiceState, server: str, token: str, patient_id: str) -> Any:
     """The prefetch search, run against the client's FHIR server with its bearer token (412 when it fails)."""
-    allowed = state.config.fhir_servers
-    if allowed and not any(server.startswith(prefix) for prefix in allowed):
-        raise ClientError(412, "this service is not allowed to fetch from that fhirServer")
+    if reason := refusal(server, state.config.fhir_servers, state.config.any_fhir_server):
+        raise ClientError(412, reason)
     params = {"subject": patient_id, "questionnaire": QUESTIONNAIRE_URL, "_sort": "-authored", "_count": "1"}
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
     limit = state.config.max_body
