@@ -86,6 +86,8 @@ def assessment_from_guidance(resource: dict[str, Any]) -> dict[str, Any]:
             inner = {q["name"]: q for q in p["part"]}
             result["open_questions"].append({"field": value(inner["field"]),
                                              "could_reach": value(inner["could-reach"])})
+        elif name == "inferred":  # not part of the assessment JSON: the answers the response did not give
+            continue
         elif name == "urgency":
             result["urgency"] = p["valueCoding"]["code"]
         elif name in ("finding", "advice", "safety-netting", "unanswered", "fired-rule"):

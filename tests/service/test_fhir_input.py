@@ -18,9 +18,11 @@ import pytest
 from click.testing import CliRunner
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
+from triage.assess.render import answer_text
 from triage.cli import cli
 from triage.interview.logic import Logic
 from triage.interview.questionnaire import load_questionnaire
+from triage.service.cards import md
 from triage.service.fhir import response_from_answers
 
 from ..conftest import all_no_answers
@@ -128,3 +130,21 @@ def test_the_help_item_under_an_answer_is_accepted(client: httpx.Client) -> None
     item["answer"][0]["item"] = [{"linkId": "fever", "answer": [{"valueBoolean": True}]}]
     (issue,) = _issues(client.post(ASSESS, json=resource))
     assert "holds no items" in issue["diagnostics"]
+
+
+def test_answers_taken_from_other_answers_are_disclosed(client: httpx.Client) -> None:
+    """No weakness settles foot drop (no): the GuidanceResponse lists it as inferred, in a parameter and a note,
+    and the CDS card says 'Taken from other answers'; the answers the response gave are not listed."""
+    from .test_cds_hooks import SERVICE, hook_request
+
+    resource = qr(subject={"reference": "Patient/p1"})
+    assert "foot_drop" not in json.dumps(resource)
+    guidance = client.post(ASSESS, json=resource).json()
+    inferred = {part["part"][0]["valueString"]: part["part"][1]["valueBoolean"]
+                for part in guidance["contained"][0]["parameter"] if part["name"] == "inferred"}
+    assert inferred.get("foot_drop") is False and "fever" not in inferred
+    (note,) = [n["text"] for n in guidance["note"] if n["text"].startswith("Taken from other answers")]
+    foot_drop = answer_text("foot_drop", False)
+    assert f"\n- {foot_drop}" in note
+    (card,) = client.post(SERVICE, json=hook_request(prefetch={"questionnaireResponse": resource})).json()["cards"]
+    assert "Taken from other answers" in card["detail"] and f"\n- {md(foot_drop)}" in card["detail"]

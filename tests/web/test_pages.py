@@ -270,6 +270,9 @@ def test_the_downloads_are_the_case_file_and_its_assessment(visitor: Visitor, tm
     assert case.headers["content-disposition"] == f'attachment; filename="{case_id}.yaml"'
     assert result.headers["content-disposition"] == f'attachment; filename="{case_id}-assessment.json"'
     assert data["hand_clumsiness"] is True and "fever" not in data and data["foot_drop"] is False  # hidden: no
+    lines = {line.partition(":")[0]: line for line in case.text.splitlines() if not line.startswith("#")}
+    assert lines["foot_drop"].endswith("# not asked: taken from other answers")  # said so, not passed off as asked
+    assert "#" not in lines["hand_clumsiness"] and "not asked" in case.text.split("\nid:")[0]
     path = tmp_path / f"{case_id}.yaml"
     path.write_text(case.text)
     assessed = subprocess.run([sys.executable, "-m", "triage", "assess", str(path), "--format", "json"], cwd=ROOT,

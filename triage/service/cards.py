@@ -21,6 +21,7 @@ from triage.models import Assessment
 
 from . import fhir_terms as terms
 from .fhir import ParsedResponse, Problem
+from .guidance import INFERRED, inferred_words
 
 INDICATOR = {"emergency": "critical", "urgent": "warning", "soon": "warning", "routine": "info", "self_care": "info"}
 SUMMARY_LIMIT = 139  # CDS Hooks: a "<140-character" summary
@@ -69,6 +70,8 @@ def assessment_card(assessment: Assessment, rulebase: RuleBase, questionnaire: Q
         when = f", authored {response.authored}" if response.authored else ""
         lines += [f"From the patient's answers to the spine triage questionnaire ({md(what + when)}). "
                   "Decision support, not a diagnosis.", ""]
+        if response.inferred:
+            lines += [md(INFERRED), *(f"- {md(words)}" for words in inferred_words(response.inferred)), ""]
     for note in notes:
         lines += [f"**Note:** {md(note)}", ""]
     if assessment.surgical_consultation:

@@ -111,6 +111,8 @@ class ParsedResponse:
     authored: Optional[str] = None
     status: str = "completed"
     not_sure: tuple[str, ...] = field(default=())
+    #: answers of questions not asked because earlier answers settle them (their ``hidden_answer``)
+    inferred: dict[str, Any] = field(default_factory=dict)
 
 
 def is_questionnaire_response(data: Any) -> bool:
@@ -145,6 +147,7 @@ def answers_from_response(data: Any, questionnaire: Questionnaire, logic: Logic 
         answers=answers, response_id=data.get("id"), subject=data.get("subject"),
         authored=data.get("authored"), status=data.get("status", "completed"),
         not_sure=tuple(q.id for q in questionnaire.questions if q.id in shown and q.id not in given),
+        inferred={name: value for name, value in answers.items() if name not in shown},
     )
 
 

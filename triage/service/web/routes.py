@@ -278,7 +278,8 @@ def _download(interview: WebInterview, state: WebState, body: str, media_type: s
 
 @router.get("/result/answers.yaml")
 async def answers_file(request: Request) -> Response:
-    """The answers as a case file (YAML) that ``triage assess`` reads: the answers in force, "not sure" left out."""
+    """The answers as a case file (YAML) that ``triage assess`` reads: the answers in force, "not sure" left out,
+    and each answer taken from other answers (a question not asked) marked with a comment."""
     interview = web(request)
     finished = await _finished(request, interview)
     if isinstance(finished, Response):
@@ -287,8 +288,15 @@ async def answers_file(request: Request) -> Response:
     case_id = outcome.assessment.case_id or "interview"
     header = (f"# The answers of triage interview {case_id} (questionnaire "
               f"{interview.service.questionnaire.version}).\n# A case file: `triage assess {case_id}.yaml` assesses "
-              "it again. Questions answered \"not sure\" or not asked are left out (unknown).\n")
-    body = header + yaml.safe_dump({"id": case_id, **outcome.case_answers}, sort_keys=False, allow_unicode=True)
+              "it again. Questions answered \"not sure\" are left out (unknown).\n# An answer marked \"not asked\" "
+              "was not given: the earlier answers settle it (no weakness, so no foot drop).\n")
+    inferred = {name for name in outcome.case_answers if name not in outcome.asked}
+    lines = []
+    for line in yaml.safe_dump({"id": case_id, **outcome.case_answers}, sort_keys=False,
+                               allow_unicode=True).splitlines():
+        name = line.partition(":")[0]
+        lines.append(f"{line}  # not asked: taken from other answers" if name in inferred else line)
+    body = header + "\n".join(lines) + "\n"
     return _download(interview, state, body, "application/yaml; charset=utf-8", f"{case_id}.yaml")
 
 
