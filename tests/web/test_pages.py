@@ -315,3 +315,17 @@ def test_every_worker_process_opens_the_cookies_of_the_others(tmp_path: Path) ->
     finally:
         server.stop()
     assert server.log().count("Started server process") == 2
+
+
+@pytest.mark.parametrize(("data", "status"), [("&".join(f"f{n}=1" for n in range(60)), 400), ("a=" + "x" * 20000, 413)],
+                         ids=["too many fields", "too large"])
+def test_a_form_that_cannot_be_read_is_a_page(visitor: Visitor, data: str, status: int) -> None:
+    """Too many fields (400) or too large (413): an HTML page that says nothing changed, not JSON; the answers kept."""
+    visitor.start()
+    visitor.answer(45)
+    before = visitor.client.cookies.get(COOKIE)
+    refused = visitor.client.post("/interview", content=data.encode(),
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert refused.status_code == status
+    assert refused.headers["content-type"].startswith("text/html") and "Nothing was changed" in refused.text
+    assert "Content-Security-Policy" in refused.headers and visitor.client.cookies.get(COOKIE) == before

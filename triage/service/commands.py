@@ -41,14 +41,17 @@ MIB = 1024 * 1024  # config.MIB, repeated so that ``triage --help`` imports neit
                    "(repeatable; default: none).")
 @click.option("--any-fhir-server", is_flag=True,
               help="Fetch from whatever fhirServer a call names (a risk: addresses inside your network too).")
+@click.option("--docs", is_flag=True,
+              help="Serve the OpenAPI page at /docs (its browser loads Swagger UI from cdn.jsdelivr.net).")
 @click.option("--graceful-timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
               metavar="SECONDS", help="On SIGTERM, how long requests in flight may take to finish.")
 def serve(host: str, port: int, rules_dir: Optional[str], workers: int, max_body: int, max_score_body: int,
           public_url: Optional[str], cors_origins: tuple[str, ...], jwks: tuple[str, ...], issuers: tuple[str, ...],
-          fhir_servers: tuple[str, ...], any_fhir_server: bool, graceful_timeout: float) -> None:
+          fhir_servers: tuple[str, ...], any_fhir_server: bool, docs: bool, graceful_timeout: float) -> None:
     """Serve the assessment over HTTP: /v1 API, FHIR Questionnaire and QuestionnaireResponse, CDS Hooks.
 
-    The OpenAPI page is at /docs. SIGTERM (or Ctrl-C) lets requests in flight finish, then exits.
+    The OpenAPI schema is at /openapi.json (and the page at /docs with --docs). SIGTERM (or Ctrl-C) lets
+    requests in flight finish, then exits.
     """
     from pydantic import ValidationError
 
@@ -59,7 +62,7 @@ def serve(host: str, port: int, rules_dir: Optional[str], workers: int, max_body
             host=host, port=port, rules_dir=rules_dir, workers=workers, max_body=max_body,
             max_score_body=max_score_body, public_url=public_url, cors_origins=cors_origins, jwks=jwks,
             issuers=issuers, fhir_servers=fhir_servers, any_fhir_server=any_fhir_server,
-            graceful_timeout=graceful_timeout,
+            docs=docs, graceful_timeout=graceful_timeout,
         )
     except ValidationError as exc:
         reasons = [error["msg"].removeprefix("Value error, ") for error in exc.errors()]

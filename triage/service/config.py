@@ -31,6 +31,7 @@ class ServiceConfig(BaseModel):
     jwt_leeway: int = Field(30, ge=0, description="clock skew allowed on exp and iat, in seconds")
     fhir_servers: tuple[str, ...] = Field((), description="base URLs the CDS service may fetch from (empty: none)")
     any_fhir_server: bool = Field(False, description="fetch from whatever fhirServer a call names")
+    docs: bool = Field(False, description="serve the OpenAPI page at /docs (Swagger UI, loaded from a CDN)")
     fetch_timeout: float = Field(5.0, gt=0)
     graceful_timeout: float = Field(30.0, gt=0)
 

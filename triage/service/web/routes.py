@@ -139,13 +139,29 @@ def _load(request: Request, interview: WebInterview) -> tuple[WebState | None, b
         return None, True
 
 
+class FormError(ClientError):
+    """A posted form that cannot be read (too large, too many fields, not text): answered as a page, not JSON."""
+
+
+def form_error_page(request: Request, exc: FormError) -> Response:
+    """The HTML page of a form that could not be read; the person's cookie (their answers) is left as it was."""
+    interview = web(request)
+    heading = "Your answer was too large to read" if exc.status == 413 else "Your answer could not be read"
+    html = pages.render("message.html", title=interview.title, csrf=None, heading=heading,
+                        paragraphs=("Nothing was changed. Go back to the questions and answer again.",))
+    return _secured(HTMLResponse(html, exc.status, headers=exc.headers))
+
+
 async def _form(request: Request) -> dict[str, str]:
     """The posted form (urlencoded): each field's first value; blank values kept ("not sure" is blank)."""
-    body = await read_body(request, MAX_FORM)
+    try:
+        body = await read_body(request, MAX_FORM)
+    except ClientError as exc:
+        raise FormError(exc.status, exc.summary, headers=exc.headers) from None
     try:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50)
     except (UnicodeDecodeError, ValueError):
-        raise ClientError(400, "the form could not be read") from None
+        raise FormError(400, "the form could not be read") from None
     return {key: values[0] for key, values in fields.items()}
 
 
