@@ -329,3 +329,30 @@ def test_a_form_that_cannot_be_read_is_a_page(visitor: Visitor, data: str, statu
     assert refused.status_code == status
     assert refused.headers["content-type"].startswith("text/html") and "Nothing was changed" in refused.text
     assert "Content-Security-Policy" in refused.headers and visitor.client.cookies.get(COOKIE) == before
+
+
+def test_the_emergency_page_says_not_sure_for_a_not_sure_answer(visitor: Visitor) -> None:
+    """Saddle numbness yes, and Not sure how long: the emergency page says 'not sure' for that answer, never
+    'not answered' (the person did answer it)."""
+    visitor.start()
+    visitor.answer_all(all_no_script(region="lumbar", saddle_numbness=True, ces_symptoms_days=None))
+    visitor.follow(visitor.get("/result"))
+    assert 'data-urgency="emergency"' in visitor.html
+    how_long = re.search(r"<li>([^<]*(?:how long|days)[^<]*)</li>", visitor.html, re.I)
+    assert how_long is not None, visitor.html
+    assert how_long[1].endswith(": not sure") and "not answered" not in visitor.html
+
+
+def test_start_again_on_a_question_page_asks_first(visitor: Visitor) -> None:
+    """A question page has no form that forgets: its Start again is a link to a page that asks, which keeps the
+    answers until 'Yes' is pressed, and offers the way back to the questions."""
+    visitor.start()
+    visitor.answer("cervical")
+    visitor.follow(visitor.get("/interview"))
+    assert 'action="/restart"' not in visitor.html and 'href="/restart"' in visitor.html
+    before = visitor.client.cookies.get(COOKIE)
+    asking = visitor.get("/restart")
+    assert asking.status_code == 200 and "Start again?" in asking.text and 'href="/interview"' in asking.text
+    assert SEALER.open(_cookie(visitor)).interview.answers == {"region": "cervical"} and before
+    forgotten = visitor.post("/restart", {"csrf": visitor.csrf()})
+    assert forgotten.status_code == 303 and visitor.client.cookies.get(COOKIE) is None

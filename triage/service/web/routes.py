@@ -329,6 +329,17 @@ async def assessment_file(request: Request) -> Response:
     return _download(interview, state, body, "application/json", f"{case_id}-assessment.json")
 
 
+@router.get("/restart")
+async def confirm_restart(request: Request) -> Response:
+    """Ask before forgetting: the question pages link here, so that one tap near Continue forgets nothing."""
+    interview = web(request)
+    state, _ = _load(request, interview)
+    if state is None:
+        return _redirect(interview, None, "/")
+    html = pages.render("confirm_restart.html", title=interview.title, csrf=interview.sealer.csrf_token(state))
+    return _page(interview, state, html)
+
+
 @router.post("/restart")
 async def restart(request: Request) -> Response:
     """Forget everything: the cookie is deleted, and the start page begins afresh."""
