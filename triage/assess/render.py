@@ -91,17 +91,18 @@ def wrap(text: str, width: int, indent: str, first: str | None = None) -> list[s
 
 
 def render_text(assessment: Assessment, labels: Mapping[Urgency, str], width: int = WIDTH, *,
-                view: View = "person", meta: RuleBaseMeta | None = None) -> str:
+                view: View = "person", meta: RuleBaseMeta | None = None, not_sure: Collection[str] = ()) -> str:
     """The assessment as text for ``view``; ``labels`` maps each level to its headline label.
 
     ``meta`` (the rule base's ``rulebase.yaml``) lets the clinician's view name each
     criterion and expand source keys to their titles; without it they are shown as keys.
+    ``not_sure``: the questions an interview's person answered "Not sure" (see ``person_view``).
     """
     if view == "clinician":
         return _clinician(assessment, labels, width, meta)
     if view != "person":
         raise ValueError(f"unknown view {view!r}: one of {', '.join(VIEWS)}")
-    return _person(assessment, labels, width)
+    return _person(assessment, labels, width, not_sure)
 
 
 def emergency_banner(assessment: Assessment, width: int = WIDTH) -> str:
@@ -180,8 +181,8 @@ def person_view(a: Assessment, labels: Mapping[Urgency, str], not_sure: Collecti
     )
 
 
-def _person(a: Assessment, labels: Mapping[Urgency, str], width: int) -> str:
-    view = person_view(a, labels)
+def _person(a: Assessment, labels: Mapping[Urgency, str], width: int, not_sure: Collection[str] = ()) -> str:
+    view = person_view(a, labels, not_sure)
     lines = [*wrap(view.title, width, "  ", ""), ""]
     lines += [*wrap(view.level, width, "  "), *wrap(view.meaning, width, "  ")]
     for note in view.notes:
