@@ -459,3 +459,13 @@ def test_answers_with_an_existing_session_never_replace_it(tmp_path: Path, asses
     result = CliRunner().invoke(cli, ["interview", "--answers", str(answers), "--session", str(session)])
     assert result.exit_code == 1 and session.read_bytes() == before
     assert not os.path.exists(tmp_path / ".s.json.lock")
+
+
+def test_a_not_sure_answer_behind_a_reason_reads_not_sure(tmp_path: Path) -> None:
+    """Saddle numbness yes and Not sure how long: the result says 'not sure' for that answer, not 'not answered'
+    (the person did answer it), as the browser's emergency page does."""
+    answers = tmp_path / "a.yaml"
+    answers.write_text("region: lumbar\nsaddle_numbness: true\nces_symptoms_days: null\n")
+    result = CliRunner().invoke(cli, ["interview", "--answers", str(answers)])
+    assert result.exit_code == 0, result.output
+    assert "symptom began: not sure" in result.output and "not answered" not in result.output

@@ -214,9 +214,13 @@ def test_questionnaire_is_the_projects_json(client: httpx.Client) -> None:
     assert ces["show_if"]["any"][0] == {"field": "saddle_numbness", "is": True}
 
 
-def test_openapi_page_and_schema(client: httpx.Client) -> None:
-    """/docs serves the OpenAPI page; the schema lists every endpoint with the case as /v1/assess's body."""
-    assert client.get("/docs").status_code == 200
+def test_openapi_page_and_schema(client: httpx.Client, server_factory: Callable[..., Server]) -> None:
+    """The schema lists every endpoint with the case as /v1/assess's body; /docs (Swagger UI, whose assets come
+    from a CDN) is served only with --docs, so that by default no page loads a third-party asset."""
+    assert client.get("/docs").status_code == 404
+    with server_factory("--docs").client() as http:
+        page = http.get("/docs")
+        assert page.status_code == 200 and "cdn.jsdelivr.net" in page.text  # what the README warns of
     schema = client.get("/openapi.json").json()
     assert {"/health", "/v1/assess", "/v1/score", "/v1/questionnaire", "/fhir/Questionnaire/spine",
             "/fhir/QuestionnaireResponse/$assess", "/cds-services", "/cds-services/spine-triage",

@@ -101,7 +101,7 @@ BAD_TOKENS: dict[str, tuple[Callable[[str], dict[str, str]], str]] = {
     "no header": (lambda aud: {}, "Authorization: Bearer JWT is required"),
     "not a JWT": (lambda aud: bearer("abc.def"), "not a JWT"),
     "other key, same kid": (lambda aud: bearer(token(aud, key=OTHER_KEY)), "not valid: InvalidSignatureError"),
-    "unknown kid": (lambda aud: bearer(token(aud, kid="nope")), "no trusted key has kid 'nope'"),
+    "unknown kid": (lambda aud: bearer(token(aud, kid="nope")), "no trusted key has the JWT's kid"),
     "wrong issuer": (lambda aud: bearer(token(aud, iss="https://evil.example/")), "not an allowed issuer"),
     "wrong audience": (lambda aud: bearer(token(aud + "/other")), "aud is not this endpoint"),
     "expired": (lambda aud: bearer(token(aud, exp=int(time.time()) - 120)), "expired"),
@@ -190,3 +190,38 @@ def test_half_an_auth_configuration_is_a_usage_error(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "triage", "serve", "--jwks", str(tmp_path / "x.json")],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "needs both --jwks and --issuer" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def without_alg(server_factory: Callable[..., Server], tmp_path_factory: pytest.TempPathFactory) -> Server:
+    """A server whose JWK Set holds an EC key without 'alg' (kid ec1): the key alone must decide what it verifies."""
+    jwks = tmp_path_factory.mktemp("keys") / "jwks.json"
+    key = {k: v for k, v in jwk(EC_KEY, "ec1", "ES384").items() if k != "alg"}
+    jwks.write_text(json.dumps({"keys": [key]}))
+    port = free_port()
+    return server_factory("--jwks", str(jwks), "--issuer", ISSUER, "--public-url", f"http://127.0.0.1:{port}",
+                          port=port)
+
+
+@pytest.mark.parametrize("alg", ["RS384", "PS256", "ES256"])
+def test_a_token_whose_algorithm_does_not_fit_the_key_is_401(without_alg: Server, alg: str) -> None:
+    """An EC P-384 key without alg, and a token signed RS384, PS256 (or ES256 on another curve) naming it: 401,
+    never a 500 from PyJWT's key preparation."""
+    key = RSA_KEY if alg[0] in "RP" else ec.generate_private_key(ec.SECP256R1())
+    with without_alg.client() as http:
+        signed = token(f"{without_alg.url}/cds-services", key=key, kid="ec1", alg=alg)
+        answer = http.get("/cds-services", headers=bearer(signed))
+        assert answer.status_code == 401, answer.text
+        assert "cannot verify" in answer.json()["error"]
+        right = http.get("/cds-services", headers=bearer(token(f"{without_alg.url}/cds-services", kid="ec1")))
+        assert right.status_code == 200
+
+
+@pytest.mark.parametrize("kid", ["中", 'a"b', "x\\y\r\nSet-Cookie: a=b"], ids=["not ascii", "quote", "newline"])
+def test_the_kid_is_never_echoed(client: httpx.Client, secured: Server, kid: str) -> None:
+    """A token with an unknown kid of any text is 401 with a well-formed WWW-Authenticate that does not echo it."""
+    answer = client.get("/cds-services", headers=bearer(token(f"{secured.url}/cds-services", kid=kid)))
+    assert answer.status_code == 401, answer.text
+    challenge = answer.headers["www-authenticate"]
+    assert challenge == 'Bearer error="invalid_token", error_description="no trusted key has the JWT\'s kid"'
+    assert kid not in answer.text and "set-cookie" not in answer.headers

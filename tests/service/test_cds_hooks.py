@@ -180,15 +180,22 @@ def fhir_server() -> Iterator[FhirServer]:
         server.close()
 
 
+@pytest.fixture(scope="module")
+def fetching(server_factory: Callable[..., Server]) -> Iterator[httpx.Client]:
+    """A client of a server that may fetch from any fhirServer (it fetches from none by default)."""
+    with server_factory("--any-fhir-server").client() as http:
+        yield http
+
+
 def _authorization(token: str = "secret-token") -> dict[str, Any]:  # noqa: S107 - a test token
     return {"access_token": token, "token_type": "Bearer", "expires_in": 300,
             "scope": "user/QuestionnaireResponse.read", "subject": "triage"}
 
 
-def test_without_prefetch_it_fetches_from_the_fhir_server_with_the_token(client: httpx.Client,
+def test_without_prefetch_it_fetches_from_the_fhir_server_with_the_token(fetching: httpx.Client,
                                                                           fhir_server: FhirServer) -> None:
     """No prefetch key: the service runs the prefetch search on fhirServer with the bearer token it was lent."""
-    result = client.post(SERVICE, json=hook_request(fhirServer=fhir_server.url, fhirAuthorization=_authorization()))
+    result = fetching.post(SERVICE, json=hook_request(fhirServer=fhir_server.url, fhirAuthorization=_authorization()))
     assert result.status_code == 200, result.text
     (card,) = result.json()["cards"]
     assert card["indicator"] == "warning" and "QuestionnaireResponse/fetched" in card["detail"]
@@ -198,22 +205,22 @@ def test_without_prefetch_it_fetches_from_the_fhir_server_with_the_token(client:
                              "_count": ["1"]}
 
 
-def test_a_fhir_server_that_refuses_or_is_not_there_is_412(client: httpx.Client, fhir_server: FhirServer) -> None:
+def test_a_fhir_server_that_refuses_or_is_not_there_is_412(fetching: httpx.Client, fhir_server: FhirServer) -> None:
     """A refused search (401 from the FHIR server) or an unreachable server gives 412, naming no token."""
-    refused = client.post(SERVICE, json=hook_request(fhirServer=fhir_server.url,
+    refused = fetching.post(SERVICE, json=hook_request(fhirServer=fhir_server.url,
                                                      fhirAuthorization=_authorization("wrong")))
     assert refused.status_code == 412 and "401" in refused.json()["error"] and "wrong" not in refused.text
-    gone = client.post(SERVICE, json=hook_request(fhirServer="http://127.0.0.1:9/fhir",
+    gone = fetching.post(SERVICE, json=hook_request(fhirServer="http://127.0.0.1:9/fhir",
                                                   fhirAuthorization=_authorization()))
     assert gone.status_code == 412 and "could not be searched" in gone.json()["error"]
 
 
-def test_a_patient_without_a_response_on_the_server_gives_no_card(client: httpx.Client,
+def test_a_patient_without_a_response_on_the_server_gives_no_card(fetching: httpx.Client,
                                                                    fhir_server: FhirServer) -> None:
     """The FHIR server finds nothing for the patient: {"cards": []}."""
     request = hook_request(fhirServer=fhir_server.url, fhirAuthorization=_authorization(),
                            context={"userId": "Practitioner/7", "patientId": "nobody"})
-    assert client.post(SERVICE, json=request).json() == {"cards": []}
+    assert fetching.post(SERVICE, json=request).json() == {"cards": []}
 
 
 INVALID = {

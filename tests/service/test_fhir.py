@@ -86,6 +86,8 @@ def assessment_from_guidance(resource: dict[str, Any]) -> dict[str, Any]:
             inner = {q["name"]: q for q in p["part"]}
             result["open_questions"].append({"field": value(inner["field"]),
                                              "could_reach": value(inner["could-reach"])})
+        elif name == "inferred":  # not part of the assessment JSON: the answers the response did not give
+            continue
         elif name == "urgency":
             result["urgency"] = p["valueCoding"]["code"]
         elif name in ("finding", "advice", "safety-netting", "unanswered", "fired-rule"):
@@ -213,13 +215,14 @@ def test_an_answer_to_a_disabled_item_is_refused(client: httpx.Client, tmp_path:
     resource = _response(all_no_answers(weakness="none"))
     resource["item"][1]["item"].append({"linkId": "foot_drop", "answer": [{"valueBoolean": True}]})
     problems = _problems(client.post("/fhir/QuestionnaireResponse/$assess", json=resource))
-    assert problems == ["field 'foot_drop': not enabled given the earlier answers (weakness: none), so it must not "
-                        "be answered"]
+    where = f"item[1].item[{len(resource['item'][1]['item']) - 1}]"
+    assert problems == [f"field 'foot_drop' ({where}): not enabled given the earlier answers (weakness: none), so it "
+                        "must not be answered"]
     file = tmp_path / "response.json"
     file.write_text(json.dumps(resource))
     result = CliRunner().invoke(cli, ["assess", str(file)])
     assert result.exit_code == 1
-    assert "field 'foot_drop': not enabled given the earlier answers (weakness: none)" in result.output
+    assert f"field 'foot_drop' ({where}): not enabled given the earlier answers (weakness: none)" in result.output
 
 
 BAD_HEADERS = {

@@ -260,3 +260,27 @@ def test_without_javascript_the_interview_works(browser: Browser, web_server: Se
         assert "<script" not in page.content()
     finally:
         context.close()
+
+
+def test_at_320_pixels_each_question_leaves_its_answers_above_the_fold(browser: Browser, web_server: Server,
+                                                                       artefacts: Path) -> None:
+    """On a 320 x 568 phone the question heading is at most 20 px, and on every question page the first answer
+    starts above the fold (found by review: 28 px, seven lines, the answers below the fold)."""
+    context = browser.new_context(viewport={"width": 320, "height": 568}, is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        person = WebPerson(page, web_server.url)
+        person.start()
+        script = all_no_script(region="lumbar", leg_pain="one_leg")
+        asked = 0
+        for question_id in person.questions():
+            size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('legend h1')).fontSize)")
+            assert size <= 20, (question_id, size)
+            first = page.locator(".option, input.number").first.bounding_box()
+            assert first is not None and first["y"] < 568, (question_id, first)
+            person.answer(script[question_id])
+            asked += 1
+        page.screenshot(path=str(artefacts / "result-320.png"))
+        assert asked > 30
+    finally:
+        context.close()

@@ -270,6 +270,9 @@ def test_the_downloads_are_the_case_file_and_its_assessment(visitor: Visitor, tm
     assert case.headers["content-disposition"] == f'attachment; filename="{case_id}.yaml"'
     assert result.headers["content-disposition"] == f'attachment; filename="{case_id}-assessment.json"'
     assert data["hand_clumsiness"] is True and "fever" not in data and data["foot_drop"] is False  # hidden: no
+    lines = {line.partition(":")[0]: line for line in case.text.splitlines() if not line.startswith("#")}
+    assert lines["foot_drop"].endswith("# not asked: taken from other answers")  # said so, not passed off as asked
+    assert "#" not in lines["hand_clumsiness"] and "not asked" in case.text.split("\nid:")[0]
     path = tmp_path / f"{case_id}.yaml"
     path.write_text(case.text)
     assessed = subprocess.run([sys.executable, "-m", "triage", "assess", str(path), "--format", "json"], cwd=ROOT,
@@ -312,3 +315,44 @@ def test_every_worker_process_opens_the_cookies_of_the_others(tmp_path: Path) ->
     finally:
         server.stop()
     assert server.log().count("Started server process") == 2
+
+
+@pytest.mark.parametrize(("data", "status"), [("&".join(f"f{n}=1" for n in range(60)), 400), ("a=" + "x" * 20000, 413)],
+                         ids=["too many fields", "too large"])
+def test_a_form_that_cannot_be_read_is_a_page(visitor: Visitor, data: str, status: int) -> None:
+    """Too many fields (400) or too large (413): an HTML page that says nothing changed, not JSON; the answers kept."""
+    visitor.start()
+    visitor.answer(45)
+    before = visitor.client.cookies.get(COOKIE)
+    refused = visitor.client.post("/interview", content=data.encode(),
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert refused.status_code == status
+    assert refused.headers["content-type"].startswith("text/html") and "Nothing was changed" in refused.text
+    assert "Content-Security-Policy" in refused.headers and visitor.client.cookies.get(COOKIE) == before
+
+
+def test_the_emergency_page_says_not_sure_for_a_not_sure_answer(visitor: Visitor) -> None:
+    """Saddle numbness yes, and Not sure how long: the emergency page says 'not sure' for that answer, never
+    'not answered' (the person did answer it)."""
+    visitor.start()
+    visitor.answer_all(all_no_script(region="lumbar", saddle_numbness=True, ces_symptoms_days=None))
+    visitor.follow(visitor.get("/result"))
+    assert 'data-urgency="emergency"' in visitor.html
+    how_long = re.search(r"<li>([^<]*(?:how long|days)[^<]*)</li>", visitor.html, re.I)
+    assert how_long is not None, visitor.html
+    assert how_long[1].endswith(": not sure") and "not answered" not in visitor.html
+
+
+def test_start_again_on_a_question_page_asks_first(visitor: Visitor) -> None:
+    """A question page has no form that forgets: its Start again is a link to a page that asks, which keeps the
+    answers until 'Yes' is pressed, and offers the way back to the questions."""
+    visitor.start()
+    visitor.answer("cervical")
+    visitor.follow(visitor.get("/interview"))
+    assert 'action="/restart"' not in visitor.html and 'href="/restart"' in visitor.html
+    before = visitor.client.cookies.get(COOKIE)
+    asking = visitor.get("/restart")
+    assert asking.status_code == 200 and "Start again?" in asking.text and 'href="/interview"' in asking.text
+    assert SEALER.open(_cookie(visitor)).interview.answers == {"region": "cervical"} and before
+    forgotten = visitor.post("/restart", {"csrf": visitor.csrf()})
+    assert forgotten.status_code == 303 and visitor.client.cookies.get(COOKIE) is None

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -91,17 +91,18 @@ def wrap(text: str, width: int, indent: str, first: str | None = None) -> list[s
 
 
 def render_text(assessment: Assessment, labels: Mapping[Urgency, str], width: int = WIDTH, *,
-                view: View = "person", meta: RuleBaseMeta | None = None) -> str:
+                view: View = "person", meta: RuleBaseMeta | None = None, not_sure: Collection[str] = ()) -> str:
     """The assessment as text for ``view``; ``labels`` maps each level to its headline label.
 
     ``meta`` (the rule base's ``rulebase.yaml``) lets the clinician's view name each
     criterion and expand source keys to their titles; without it they are shown as keys.
+    ``not_sure``: the questions an interview's person answered "Not sure" (see ``person_view``).
     """
     if view == "clinician":
         return _clinician(assessment, labels, width, meta)
     if view != "person":
         raise ValueError(f"unknown view {view!r}: one of {', '.join(VIEWS)}")
-    return _person(assessment, labels, width)
+    return _person(assessment, labels, width, not_sure)
 
 
 def emergency_banner(assessment: Assessment, width: int = WIDTH) -> str:
@@ -152,8 +153,12 @@ class PersonView:
     footer: str
 
 
-def person_view(a: Assessment, labels: Mapping[Urgency, str]) -> PersonView:
-    """The person's view of an assessment: what ``render_text`` writes for ``view="person"``, as parts."""
+def person_view(a: Assessment, labels: Mapping[Urgency, str], not_sure: Collection[str] = ()) -> PersonView:
+    """The person's view of an assessment: what ``render_text`` writes for ``view="person"``, as parts.
+
+    ``not_sure``: the questions the person answered "Not sure" (an interview knows; a case file does not),
+    which the reasons then call "not sure" rather than "not answered".
+    """
     notes = ([_SURGICAL] if a.surgical_consultation else []) + ([] if a.complete else [_INCOMPLETE])
     shown = person_reasons(a.reasons)
     setting = [r for r in shown if r.urgency == a.urgency]
@@ -167,17 +172,17 @@ def person_view(a: Assessment, labels: Mapping[Urgency, str]) -> PersonView:
     return PersonView(
         title=f"Triage assessment{f' of {a.case_id}' if a.case_id else ''}",
         level=labels[a.urgency], meaning=a.urgency_meaning, notes=tuple(notes),
-        why=tuple(_person_reason(r, n, a) for n, r in enumerate(setting, 1)), why_text=why_text,
+        why=tuple(_person_reason(r, n, a, not_sure) for n, r in enumerate(setting, 1)), why_text=why_text,
         also_heading=also_heading,
-        also=tuple(_person_reason(r, n, a) for n, r in enumerate(others, len(setting) + 1)),
+        also=tuple(_person_reason(r, n, a, not_sure) for n, r in enumerate(others, len(setting) + 1)),
         advice=tuple(a.advice), safety_netting=tuple(a.safety_netting),
         open_questions=tuple(_open_groups(a, "person")),
         footer=f"triage gives decision support, not a diagnosis (rules {a.rules_version}, {a.rules_hash[:12]}).",
     )
 
 
-def _person(a: Assessment, labels: Mapping[Urgency, str], width: int) -> str:
-    view = person_view(a, labels)
+def _person(a: Assessment, labels: Mapping[Urgency, str], width: int, not_sure: Collection[str] = ()) -> str:
+    view = person_view(a, labels, not_sure)
     lines = [*wrap(view.title, width, "  ", ""), ""]
     lines += [*wrap(view.level, width, "  "), *wrap(view.meaning, width, "  ")]
     for note in view.notes:
@@ -227,20 +232,24 @@ def person_reasons(reasons: list[Reason]) -> list[Reason]:
     return kept
 
 
-def _person_reason(reason: Reason, number: int, a: Assessment) -> PersonReason:
+def _person_reason(reason: Reason, number: int, a: Assessment, not_sure: Collection[str] = ()) -> PersonReason:
     unanswered = set(a.unanswered)
     if reason.because and all(v is None and f in unanswered for f, v in reason.because.items()):
         # Only unanswered questions stand behind it (the 'soon' floor): they are listed at the end.
         return PersonReason(number, reason.title, (), "(the questions not answered are listed at the end)")
-    return PersonReason(number, reason.title, tuple(_because_words(reason, f, v) for f, v in reason.because.items()))
+    return PersonReason(number, reason.title, tuple(_because_words(reason, f, v, not_sure=not_sure)
+                                                    for f, v in reason.because.items()))
 
 
-def _because_words(reason: Reason, field: str, value: Any, view: View = "person") -> str:
-    """One answer behind a reason; an unanswered one the reason assumes says so ("not answered, taken as no")."""
+def _because_words(reason: Reason, field: str, value: Any, view: View = "person",
+                   not_sure: Collection[str] = ()) -> str:
+    """One answer behind a reason; an unanswered one the reason assumes says so ("not answered, taken as no"), and
+    one the person answered "Not sure" says "not sure"."""
     asked = question_words(field) if view == "person" else field
+    unknown = "not sure" if field in not_sure else "not answered"
     if field in reason.assumed:
-        return f"{asked}: not answered (taken as {answer_words(field, reason.assumed[field])})"
-    return f"{asked}: {answer_words(field, value)}"
+        return f"{asked}: {unknown} (taken as {answer_words(field, reason.assumed[field])})"
+    return f"{asked}: {unknown if value is None else answer_words(field, value)}"
 
 
 # --- the clinician's view ------------------------------------------------------------------------------

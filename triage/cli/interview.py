@@ -184,7 +184,9 @@ def _show(result: InterviewResult, rulebase: RuleBase, output_format: str, width
         return
     if result.assessment.urgency == "emergency":
         click.echo(shown(emergency_banner(result.assessment, width=width)), nl=False)
-    click.echo(shown(render_text(result.assessment, rulebase.labels, width, view=view, meta=rulebase.meta)), nl=False)
+    not_sure = result.asked - result.case_answers.keys()  # answered, but with "Not sure"
+    click.echo(shown(render_text(result.assessment, rulebase.labels, width, view=view, meta=rulebase.meta,
+                                 not_sure=not_sure)), nl=False)
     asked = count(result.questions_asked, "question")
     stop = " (stopped early: the answers already make this an emergency)" if result.stopped_early else ""
     click.echo("")

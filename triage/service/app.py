@@ -4,7 +4,8 @@
 process, which builds its own engine thread (``engine_thread.py``) when the app starts.
 
 Routes: ``/health`` and ``/v1`` (``api.py``), ``/fhir`` (``fhir_api.py``), ``/cds-services``
-(``cds_hooks.py``), the OpenAPI page at ``/docs``, and the browser interview at ``/``
+(``cds_hooks.py``), the OpenAPI schema at ``/openapi.json`` (and with ``--docs`` the
+OpenAPI page at ``/docs``, which loads Swagger UI from a CDN), and the browser interview at ``/``
 (``web/routes.py``), which runs the interview on the engine thread like every other
 assessment.
 """
@@ -17,7 +18,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from triage import __version__
 
@@ -44,6 +45,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     app = FastAPI(
         title="triage", version=__version__, lifespan=lifespan, redoc_url=None,
+        docs_url="/docs" if config.docs else None,  # Swagger UI loads its script and styles from cdn.jsdelivr.net
         description=("Rule-based triage of back, neck and mid-back symptoms: the assessment as JSON, FHIR R4 and "
                      "CDS Hooks 2.0. Decision support, not a diagnosis."),
     )
@@ -53,7 +55,9 @@ def create_app(config: ServiceConfig) -> FastAPI:
     app.include_router(web.router)
 
     @app.exception_handler(ClientError)
-    async def client_error(request: Request, exc: ClientError) -> JSONResponse:
+    async def client_error(request: Request, exc: ClientError) -> Response:
+        if isinstance(exc, web.FormError):  # the browser's forms: a page a person can read
+            return web.form_error_page(request, exc)
         return error_response(exc, fhir=request.url.path.startswith("/fhir/"))
 
     @app.exception_handler(RequestValidationError)

@@ -85,7 +85,7 @@ class JwtVerifier:
                     await self._fetch(source)
             if kid in self._keys.get(source, {}):
                 return self._keys[source][kid]
-        raise AuthError(f"no trusted key has kid {kid!r}")
+        raise AuthError("no trusted key has the JWT's kid")  # the kid is never echoed: it is the caller's text
 
     async def verify(self, authorization: Optional[str], audience: str) -> dict[str, Any]:
         """The claims of a valid ``Authorization: Bearer`` JWT for a call to ``audience``; else ``AuthError``."""
@@ -99,7 +99,9 @@ class JwtVerifier:
             raise AuthError("the bearer token is not a JWT") from None
         algorithm, kid, jku = header.get("alg"), header.get("kid"), header.get("jku")
         if algorithm not in ALGORITHMS:
-            raise AuthError(f"the JWT algorithm {algorithm!r} is not accepted (use one of {', '.join(ALGORITHMS)})")
+            named = f" {algorithm!r}" if isinstance(algorithm, str) and algorithm.isascii() and algorithm.isalnum() \
+                and len(algorithm) <= 10 else ""  # echoed only when it is a short plain token
+            raise AuthError(f"the JWT algorithm{named} is not accepted (use one of {', '.join(ALGORITHMS)})")
         if str(header.get("typ", "")).upper() != "JWT":
             raise AuthError("the JWT header needs typ 'JWT'")
         if not isinstance(kid, str) or not kid:
@@ -108,7 +110,9 @@ class JwtVerifier:
             raise AuthError("the JWT's jku is not a JWK Set URL this service trusts")
         declared, key = await self._key(kid, jku)
         if declared is not None and declared != algorithm:
-            raise AuthError(f"key {kid!r} is for {declared}, not {algorithm}")
+            raise AuthError(f"the key of the JWT's kid is for {declared}, not {algorithm}")
+        if not _fits(key, algorithm):
+            raise AuthError(f"the key of the JWT's kid cannot verify {algorithm}")
         try:
             claims: dict[str, Any] = jwt.decode(
                 token, key, algorithms=[algorithm], audience=audience, issuer=list(self.issuers),
@@ -124,6 +128,8 @@ class JwtVerifier:
             raise AuthError(f"the JWT lacks the {exc.claim} claim") from None
         except jwt.PyJWTError as exc:
             raise AuthError(f"the JWT is not valid: {type(exc).__name__}") from None
+        except (TypeError, ValueError):  # PyJWT's key preparation, for a key that does not fit the algorithm
+            raise AuthError(f"the key of the JWT's kid cannot verify {algorithm}") from None
         now = time.time()
         if claims["exp"] > now + self.max_lifetime + self.leeway:
             raise AuthError(f"the JWT expires more than {self.max_lifetime} s from now")
@@ -138,6 +144,17 @@ class JwtVerifier:
         if len(self._seen) >= _MAX_REMEMBERED:
             raise AuthError("too many unexpired tokens: try again shortly")
         self._seen[(issuer, jti)] = expires
+
+
+def _fits(key: Any, algorithm: str) -> bool:
+    """Whether a public key can verify this algorithm: RSA keys RS and PS, EC keys ES on their own curve."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    if isinstance(key, rsa.RSAPublicKey):
+        return algorithm.startswith(("RS", "PS"))
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return algorithm == {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}.get(key.curve.name)
+    return False
 
 
 def read_key_file(path: str) -> dict[str, tuple[Optional[str], Any]]:

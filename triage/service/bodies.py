@@ -85,8 +85,18 @@ def parse_body(raw: bytes) -> Any:
         raise ClientError(400, "the request body is not valid JSON", [Problem(None, str(exc))]) from None
 
 
+def check_json_type(request: Request) -> None:
+    """415 unless the body is declared JSON (``application/json`` or any ``+json`` type) or not declared at all."""
+    declared = request.headers.get("content-type")
+    media = (declared or "").partition(";")[0].strip().lower()
+    if media and media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+        raise ClientError(415, "the request body must be JSON: send Content-Type application/json "
+                               "(or application/fhir+json)")
+
+
 async def read_json(request: Request, limit: int) -> Any:
-    """``read_body`` then ``parse_body``."""
+    """``check_json_type``, ``read_body``, then ``parse_body``."""
+    check_json_type(request)
     return parse_body(await read_body(request, limit))
 
 
@@ -128,7 +138,7 @@ def error_response(exc: ClientError, fhir: bool = False) -> JSONResponse:
 
 
 def _issue(status: int, text: str, location: Optional[str]) -> dict[str, Any]:
-    code = {400: "structure", 413: "too-costly", 401: "login"}.get(status, "invalid")
+    code = {400: "structure", 413: "too-costly", 401: "login", 415: "not-supported"}.get(status, "invalid")
     issue: dict[str, Any] = {"severity": "error", "code": code, "diagnostics": text}
     if location:
         issue["expression"] = [f"QuestionnaireResponse.{location}"]

@@ -11,6 +11,7 @@ Every text that came from outside (ids, dates) or from the rule files is escaped
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any, Optional
 
 from triage.assess.render import answer_text
@@ -20,6 +21,7 @@ from triage.models import Assessment
 
 from . import fhir_terms as terms
 from .fhir import ParsedResponse, Problem
+from .guidance import INFERRED, inferred_words
 
 INDICATOR = {"emergency": "critical", "urgent": "warning", "soon": "warning", "routine": "info", "self_care": "info"}
 SUMMARY_LIMIT = 139  # CDS Hooks: a "<140-character" summary
@@ -59,8 +61,8 @@ def summary(assessment: Assessment, rulebase: RuleBase) -> str:
 
 
 def assessment_card(assessment: Assessment, rulebase: RuleBase, questionnaire: Questionnaire,
-                    response: Optional[ParsedResponse] = None) -> dict[str, Any]:
-    """The card of one assessment."""
+                    response: Optional[ParsedResponse] = None, notes: Sequence[str] = ()) -> dict[str, Any]:
+    """The card of one assessment; ``notes`` (plain text) say how the response was chosen."""
     level = rulebase.meta.levels[assessment.urgency]
     lines = [f"**{md(level.label)}**: {md(assessment.urgency_meaning)}", ""]
     if response is not None:
@@ -68,6 +70,10 @@ def assessment_card(assessment: Assessment, rulebase: RuleBase, questionnaire: Q
         when = f", authored {response.authored}" if response.authored else ""
         lines += [f"From the patient's answers to the spine triage questionnaire ({md(what + when)}). "
                   "Decision support, not a diagnosis.", ""]
+        if response.inferred:
+            lines += [md(INFERRED), *(f"- {md(words)}" for words in inferred_words(response.inferred)), ""]
+    for note in notes:
+        lines += [f"**Note:** {md(note)}", ""]
     if assessment.surgical_consultation:
         lines += ["These answers meet a criterion for a consultation with a spinal surgeon.", ""]
     if not assessment.complete:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
 from typing import Any, Literal, Optional
 
 import httpx
@@ -24,12 +23,15 @@ from triage.files import parse_json
 from triage.interview.logic import Logic
 from triage.interview.questionnaire import Questionnaire
 from triage.language.rulebook import RuleBase
+from triage.models import Assessment
 
 from .auth import AuthError
 from .bodies import ClientError, read_json, validation_problems
 from .cards import assessment_card, problem_card
-from .fhir import Problem, ResponseError, answers_from_response
+from .fhir import ParsedResponse, Problem, ResponseError, answers_from_response
+from .fhir_servers import refusal
 from .fhir_terms import QUESTIONNAIRE_URL
+from .prefetch import Prefetched, choose, responses_in
 from .state import ServiceState, service
 
 SERVICE_ID = "spine-triage"
@@ -48,8 +50,13 @@ async def authenticated(request: Request) -> None:
     try:
         await state.verifier.verify(request.headers.get("authorization"), audience)
     except AuthError as exc:
-        challenge = f'Bearer error="invalid_token", error_description="{exc}"'.replace("\n", " ")
+        challenge = f'Bearer error="invalid_token", error_description="{_header_text(str(exc))}"'
         raise ClientError(401, str(exc), headers={"WWW-Authenticate": challenge}) from None
+
+
+def _header_text(text: str) -> str:
+    """Text safe inside a quoted header value: printable ASCII without quotes or backslashes (RFC 6750)."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
 
 
 router = APIRouter(prefix="/cds-services", tags=["CDS Hooks"], dependencies=[Depends(authenticated)])
@@ -160,27 +167,64 @@ async def call(request: Request) -> dict[str, Any]:
     else:
         raise ClientError(412, f"no prefetch '{PREFETCH_KEY}' and no fhirServer with fhirAuthorization to fetch "
                                "the patient's QuestionnaireResponse from")
-    latest = _latest_response(found)
-    if latest is None:
-        return {"cards": []}
+    chosen = choose(responses_in(found, PREFETCH_KEY), hook.context.patientId)
     rulebase = state.engine.rulebase
-    if not _is_patients(latest, hook.context.patientId):
-        return {"cards": [problem_card("the latest QuestionnaireResponse is not this patient's",
-                                       [Problem("subject", f"{latest.get('subject')} is not Patient/"
-                                                           f"{hook.context.patientId}")], rulebase)]}
-    card = await state.engine.run(_card, state.engine.assessor, rulebase, state.questionnaire, state.logic, latest)
+    if not chosen.candidates:
+        if chosen.other_patients:
+            return {"cards": [problem_card("the QuestionnaireResponse is not this patient's",
+                                           [_other_patient(chosen.other_patients)], rulebase)]}
+        return {"cards": []}
+    card = await state.engine.run(_card, state.engine.assessor, rulebase, state.questionnaire, state.logic, chosen)
     return {"cards": [card]}
 
 
+def _other_patient(references: list[str]) -> Problem:
+    """That responses answer a different patient, naming at most the reference (never a name or a display)."""
+    shown = references[0] if len(references[0]) <= 80 else references[0][:79] + "…"
+    more = f" and {len(references) - 1} more" if len(references) > 1 else ""
+    return Problem("subject", f"answers a different patient ({shown}){more}")
+
+
 def _card(assessor: Assessor, rulebase: RuleBase, questionnaire: Questionnaire, logic: Logic,
-          data: dict[str, Any]) -> dict[str, Any]:
-    """Assess a QuestionnaireResponse and make its card (on the engine thread)."""
-    try:
-        parsed = answers_from_response(data, questionnaire, logic)
-    except ResponseError as exc:
-        return problem_card("the saved answers do not fit the questionnaire", exc.located, rulebase)
-    assessment = assessor.assess_answers(parsed.answers, parsed.response_id)
-    return assessment_card(assessment, rulebase, questionnaire, parsed)
+          chosen: Prefetched) -> dict[str, Any]:
+    """Assess the candidates for the latest response and make the card of the most urgent (on the engine thread)."""
+    assessed: list[tuple[Assessment, ParsedResponse]] = []
+    failed: list[tuple[dict[str, Any], ResponseError]] = []
+    for data in chosen.candidates:
+        try:
+            parsed = answers_from_response(data, questionnaire, logic)
+        except ResponseError as exc:
+            failed.append((data, exc))
+            continue
+        assessed.append((assessor.assess_answers(parsed.answers, parsed.response_id), parsed))
+    notes = []
+    if chosen.other_patients:
+        notes.append(f"{len(chosen.other_patients)} prefetched response(s) answer a different patient and were "
+                     "left out.")
+    if not assessed:
+        if chosen.certain:
+            return problem_card("the saved answers do not fit the questionnaire", failed[0][1].located, rulebase)
+        problems = [Problem(None, f"{_name(data)}: {problem.message()}") for data, exc in failed
+                    for problem in exc.located]
+        return problem_card("no response that could be the latest fits the questionnaire", problems, rulebase)
+    assessment, parsed = max(assessed, key=lambda pair: (pair[0].urgency, pair[0].possible))
+    if not chosen.certain:
+        others = [f"{_name(p.response_id)} ({rulebase.meta.levels[a.urgency].label})" for a, p in assessed
+                  if p is not parsed]
+        notes.append("Which response is the latest cannot be told from their authored dates (missing, partial or "
+                     f"overlapping): each of the {len(chosen.candidates)} that could be the latest was assessed and "
+                     f"this card shows the most urgent, {_name(parsed.response_id)}"
+                     + (f"; the others: {', '.join(others)}." if others else "."))
+    notes += [f"{_name(data)}, which could be the latest, could not be assessed ({len(exc.located)} problem(s) "
+              "in its answers)." for data, exc in failed]
+    return assessment_card(assessment, rulebase, questionnaire, parsed, notes)
+
+
+def _name(what: Any) -> str:
+    """How a card names a response: by its id (from the resource or the id itself), or as one without an id."""
+    response_id = what.get("id") if isinstance(what, dict) else what
+    return f"QuestionnaireResponse/{response_id}" if isinstance(response_id, str) and response_id \
+        else "a response without an id"
 
 
 @router.post(f"/{SERVICE_ID}/feedback")
@@ -210,9 +254,8 @@ def _validated(model: type[BaseModel], data: Any, summary: str) -> Any:
 
 async def _fetch(state: ServiceState, server: str, token: str, patient_id: str) -> Any:
     """The prefetch search, run against the client's FHIR server with its bearer token (412 when it fails)."""
-    allowed = state.config.fhir_servers
-    if allowed and not any(server.startswith(prefix) for prefix in allowed):
-        raise ClientError(412, "this service is not allowed to fetch from that fhirServer")
+    if reason := refusal(server, state.config.fhir_servers, state.config.any_fhir_server):
+        raise ClientError(412, reason)
     params = {"subject": patient_id, "questionnaire": QUESTIONNAIRE_URL, "_sort": "-authored", "_count": "1"}
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
     limit = state.config.max_body
@@ -233,39 +276,3 @@ async def _fetch(state: ServiceState, server: str, token: str, patient_id: str) 
         return parse_json(bytes(body).decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         raise ClientError(412, "the FHIR server's answer is not JSON") from None
-
-
-def _latest_response(found: Any) -> Optional[dict[str, Any]]:
-    """The latest usable QuestionnaireResponse in a prefetch value (a Bundle, the resource, or null)."""
-    if found is None:
-        return None
-    if not isinstance(found, dict):
-        raise ClientError(422, f"prefetch '{PREFETCH_KEY}' is not a FHIR resource")
-    kind = found.get("resourceType")
-    if kind == "OperationOutcome":
-        raise ClientError(412, "the CDS client could not prefetch the QuestionnaireResponse (OperationOutcome)")
-    if kind == "QuestionnaireResponse":
-        candidates = [found]
-    elif kind == "Bundle":
-        entries = [entry.get("resource") for entry in found.get("entry") or [] if isinstance(entry, dict)]
-        candidates = [r for r in entries if isinstance(r, dict) and r.get("resourceType") == "QuestionnaireResponse"]
-    else:
-        raise ClientError(422, f"prefetch '{PREFETCH_KEY}' holds a {kind}, not a QuestionnaireResponse or Bundle")
-    usable = [r for r in candidates if r.get("status") != "entered-in-error"]
-    return max(usable, key=_authored, default=None)
-
-
-def _authored(resource: dict[str, Any]) -> float:
-    try:
-        return datetime.fromisoformat(str(resource.get("authored")).replace("Z", "+00:00")).timestamp()
-    except (ValueError, OverflowError, OSError):
-        return float("-inf")
-
-
-def _is_patients(resource: dict[str, Any], patient_id: str) -> bool:
-    """Whether a response's subject (if it names one) is the patient in view."""
-    subject = resource.get("subject")
-    reference = subject.get("reference") if isinstance(subject, dict) else None
-    if reference is None:
-        return True
-    return reference == f"Patient/{patient_id}" or str(reference).endswith(f"/Patient/{patient_id}")

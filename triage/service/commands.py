@@ -36,16 +36,22 @@ MIB = 1024 * 1024  # config.MIB, repeated so that ``triage --help`` imports neit
 @click.option("--jwks", multiple=True, metavar="FILE_OR_URL",
               help="JWK Set of a trusted CDS client (repeatable); CDS Hooks calls then need a signed JWT.")
 @click.option("--issuer", "issuers", multiple=True, metavar="ISS", help="An accepted JWT issuer (repeatable).")
-@click.option("--fhir-server", "fhir_servers", multiple=True, metavar="URL_PREFIX",
-              help="A FHIR server the CDS service may fetch from (repeatable; default: any).")
+@click.option("--fhir-server", "fhir_servers", multiple=True, metavar="BASE_URL",
+              help="A FHIR server (base URL) the CDS service may fetch from when a call has no prefetch "
+                   "(repeatable; default: none).")
+@click.option("--any-fhir-server", is_flag=True,
+              help="Fetch from whatever fhirServer a call names (a risk: addresses inside your network too).")
+@click.option("--docs", is_flag=True,
+              help="Serve the OpenAPI page at /docs (its browser loads Swagger UI from cdn.jsdelivr.net).")
 @click.option("--graceful-timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
               metavar="SECONDS", help="On SIGTERM, how long requests in flight may take to finish.")
 def serve(host: str, port: int, rules_dir: Optional[str], workers: int, max_body: int, max_score_body: int,
           public_url: Optional[str], cors_origins: tuple[str, ...], jwks: tuple[str, ...], issuers: tuple[str, ...],
-          fhir_servers: tuple[str, ...], graceful_timeout: float) -> None:
+          fhir_servers: tuple[str, ...], any_fhir_server: bool, docs: bool, graceful_timeout: float) -> None:
     """Serve the assessment over HTTP: /v1 API, FHIR Questionnaire and QuestionnaireResponse, CDS Hooks.
 
-    The OpenAPI page is at /docs. SIGTERM (or Ctrl-C) lets requests in flight finish, then exits.
+    The OpenAPI schema is at /openapi.json (and the page at /docs with --docs). SIGTERM (or Ctrl-C) lets
+    requests in flight finish, then exits.
     """
     from pydantic import ValidationError
 
@@ -55,7 +61,8 @@ def serve(host: str, port: int, rules_dir: Optional[str], workers: int, max_body
         config = ServiceConfig(
             host=host, port=port, rules_dir=rules_dir, workers=workers, max_body=max_body,
             max_score_body=max_score_body, public_url=public_url, cors_origins=cors_origins, jwks=jwks,
-            issuers=issuers, fhir_servers=fhir_servers, graceful_timeout=graceful_timeout,
+            issuers=issuers, fhir_servers=fhir_servers, any_fhir_server=any_fhir_server,
+            docs=docs, graceful_timeout=graceful_timeout,
         )
     except ValidationError as exc:
         reasons = [error["msg"].removeprefix("Value error, ") for error in exc.errors()]
@@ -83,6 +90,8 @@ def serve(host: str, port: int, rules_dir: Optional[str], workers: int, max_body
             raise InputError(f"{KEY_VARIABLE}: cannot be used", [reason])
         if not key:  # every worker process seals and opens the browser interview's cookies with this one key
             os.environ[KEY_VARIABLE] = new_key()
+        for warning in config.warnings():
+            click.echo(f"warning: {warning}", err=True)
         config.to_environment()
         # uvicorn re-raises SIGTERM after its graceful shutdown: end with exit status 0 rather than die by it.
         signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(0))

@@ -29,7 +29,9 @@ class ServiceConfig(BaseModel):
     issuers: tuple[str, ...] = Field((), description="the JWT issuers (iss) accepted")
     jwt_max_lifetime: int = Field(600, ge=1, description="longest accepted time from now to a JWT's exp, in seconds")
     jwt_leeway: int = Field(30, ge=0, description="clock skew allowed on exp and iat, in seconds")
-    fhir_servers: tuple[str, ...] = Field((), description="URL prefixes the CDS service may fetch from (empty: any)")
+    fhir_servers: tuple[str, ...] = Field((), description="base URLs the CDS service may fetch from (empty: none)")
+    any_fhir_server: bool = Field(False, description="fetch from whatever fhirServer a call names")
+    docs: bool = Field(False, description="serve the OpenAPI page at /docs (Swagger UI, loaded from a CDN)")
     fetch_timeout: float = Field(5.0, gt=0)
     graceful_timeout: float = Field(30.0, gt=0)
 
@@ -37,7 +39,24 @@ class ServiceConfig(BaseModel):
     def _auth_is_whole(self) -> ServiceConfig:
         if bool(self.jwks) != bool(self.issuers):
             raise ValueError("JWT authentication needs both --jwks and --issuer")
+        from .fhir_servers import check_base
+
+        for base in self.fhir_servers:
+            if reason := check_base(base):
+                raise ValueError(reason)
         return self
+
+    def warnings(self) -> list[str]:
+        """What ``triage serve`` should warn about at startup: settings that work, but not as one may think."""
+        found = []
+        if self.any_fhir_server:
+            found.append("--any-fhir-server: the CDS service fetches from whatever fhirServer a call names, with the "
+                         "token it is lent, including addresses inside your network"
+                         + ("" if self.authenticates else "; and any caller can ask (no --jwks)"))
+        if self.authenticates and not self.public_url and self.host in ("0.0.0.0", "::", ""):  # noqa: S104
+            found.append(f"--host {self.host} with --jwks but no --public-url: the JWT audience is {self.base_url}, "
+                         "which no client calls, so every CDS Hooks call will fail authentication; give --public-url")
+        return found
 
     @property
     def base_url(self) -> str:

@@ -27,6 +27,8 @@ from triage.models import Case, Urgency
 from triage.validation import suggest
 
 from . import fhir_terms as terms
+from .fhir_checks import Problem as Problem  # re-exported: the other modules import it from here
+from .fhir_checks import structure_problems
 from .skiplogic import SkipLogic
 
 RESPONSE_STATUSES = ("in-progress", "completed", "amended", "stopped")
@@ -91,22 +93,6 @@ def _question_item(question: Question, skip: SkipLogic) -> dict[str, Any]:
 
 # --- QuestionnaireResponse -> answers ------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Problem:
-    """One located problem of a request: the field (case field or linkId), where it is, and why."""
-
-    field: Optional[str]
-    reason: str
-    location: Optional[str] = None
-
-    def message(self) -> str:
-        """The problem as one line, as the command line prints it."""
-        where = f"field '{self.field}'" if self.field else ""
-        if self.location:
-            where = f"{where} ({self.location})" if where else self.location
-        return f"{where}: {self.reason}" if where else self.reason
-
-
 class ResponseError(InputError):
     """A QuestionnaireResponse that cannot be assessed; ``located`` lists every problem."""
 
@@ -125,6 +111,8 @@ class ParsedResponse:
     authored: Optional[str] = None
     status: str = "completed"
     not_sure: tuple[str, ...] = field(default=())
+    #: answers of questions not asked because earlier answers settle them (their ``hidden_answer``)
+    inferred: dict[str, Any] = field(default_factory=dict)
 
 
 def is_questionnaire_response(data: Any) -> bool:
@@ -140,14 +128,15 @@ def answers_from_response(data: Any, questionnaire: Questionnaire, logic: Logic 
         kind = data.get("resourceType") if isinstance(data, dict) else type(data).__name__
         raise ResponseError(f"{source}: not a QuestionnaireResponse",
                             [Problem("resourceType", f"expected 'QuestionnaireResponse', got {kind!r}")])
-    problems = _structure_problems(data)
+    problems = structure_problems(data)
     if problems:
         raise ResponseError(f"{source}: {len(problems)} problem(s) in this QuestionnaireResponse", problems)
     problems += _header_problems(data, questionnaire)
     given: dict[str, Any] = {}
-    _collect(data.get("item") or [], "item", questionnaire, given, set(), problems)
+    seen: dict[str, str] = {}  # linkId -> where its item is
+    _collect(data.get("item") or [], "item", questionnaire, given, seen, problems)
     if not problems:
-        problems += _disabled_answers(given, questionnaire, logic)
+        problems += _disabled_answers(given, questionnaire, logic, seen)
     if problems:
         raise ResponseError(f"{source}: {len(problems)} problem(s) in this QuestionnaireResponse", problems)
     every = {question.id: given.get(question.id) for question in questionnaire.questions}
@@ -158,27 +147,8 @@ def answers_from_response(data: Any, questionnaire: Questionnaire, logic: Logic 
         answers=answers, response_id=data.get("id"), subject=data.get("subject"),
         authored=data.get("authored"), status=data.get("status", "completed"),
         not_sure=tuple(q.id for q in questionnaire.questions if q.id in shown and q.id not in given),
+        inferred={name: value for name, value in answers.items() if name not in shown},
     )
-
-
-def _structure_problems(data: dict[str, Any]) -> list[Problem]:
-    """The problems the FHIR R4B model finds (required elements, one value[x], types)."""
-    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
-    from pydantic import ValidationError
-
-    try:
-        QuestionnaireResponse.model_validate(data)
-    except ValidationError as exc:
-        return [Problem(None, error["msg"].removeprefix("Value error, "), _location(error["loc"]) or "resource")
-                for error in exc.errors(include_url=False)]
-    return []
-
-
-def _location(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def _header_problems(data: dict[str, Any], questionnaire: Questionnaire) -> list[Problem]:
@@ -204,8 +174,8 @@ def _header_problems(data: dict[str, Any], questionnaire: Questionnaire) -> list
     return problems
 
 
-def _collect(items: list[Any], where: str, questionnaire: Questionnaire, given: dict[str, Any], seen: set[str],
-             problems: list[Problem]) -> None:
+def _collect(items: list[Any], where: str, questionnaire: Questionnaire, given: dict[str, Any],
+             seen: dict[str, str], problems: list[Problem]) -> None:
     """Walk response items (groups nest them): record each answer, check its type, note every problem."""
     sections = {section.id for section in questionnaire.sections}
     displays = {f"{s.id}.intro" for s in questionnaire.sections} | {f"{q.id}.help" for q in questionnaire.questions}
@@ -228,22 +198,30 @@ def _collect(items: list[Any], where: str, questionnaire: Questionnaire, given: 
             problems.append(Problem(link_id, "answered twice (the item appears more than once)", location))
             continue
         for child_number, child in enumerate(item.get("item") or []):
-            if child.get("linkId") != f"{link_id}.help" or child.get("answer"):
+            if not _is_help(child, link_id):
                 problems.append(Problem(link_id, "a question item holds no other items",
                                         f"{location}.item[{child_number}]"))
-        for answer_number, answer in enumerate(answers):
-            if answer.get("item"):
-                problems.append(Problem(link_id, "an answer holds no items", f"{location}.answer[{answer_number}]"))
+        for answer_number, answer in enumerate(answers):  # R4 puts a question's children under its answer
+            for child_number, child in enumerate(answer.get("item") or []):
+                if not _is_help(child, link_id):
+                    problems.append(Problem(link_id, "an answer holds no items but the question's help text",
+                                            f"{location}.answer[{answer_number}].item[{child_number}]"))
         if len(answers) > 1:
             problems.append(Problem(link_id, f"one answer expected, got {len(answers)}", f"{location}.answer"))
             continue
-        seen.add(link_id)
+        seen[link_id] = location
         if answers:
             value, problem = _answer_value(question, answers[0])
             if problem:
                 problems.append(Problem(link_id, problem, f"{location}.answer[0]"))
             else:
                 given[link_id] = value
+
+
+def _is_help(child: Any, link_id: str) -> bool:
+    """Whether a child item is the question's own help display item, unanswered (the only child it has)."""
+    return isinstance(child, dict) and child.get("linkId") == f"{link_id}.help" and not child.get("answer") \
+        and not child.get("item")
 
 
 def _answer_value(question: Question, answer: dict[str, Any]) -> tuple[Any, Optional[str]]:
@@ -279,7 +257,8 @@ def _shown(kind: str, answer: dict[str, Any]) -> str:
     return kind if kind == "no value" else f"{kind} {answer[kind]!r}"
 
 
-def _disabled_answers(given: dict[str, Any], questionnaire: Questionnaire, logic: Logic) -> list[Problem]:
+def _disabled_answers(given: dict[str, Any], questionnaire: Questionnaire, logic: Logic,
+                      where: dict[str, str]) -> list[Problem]:
     """Answers to questions that the earlier answers leave disabled (enableWhen false)."""
     every = {question.id: given.get(question.id) for question in questionnaire.questions}
     shown = logic.shown(every)
@@ -289,7 +268,7 @@ def _disabled_answers(given: dict[str, Any], questionnaire: Questionnaire, logic
             gates = sorted(set(_gates(question)), key=questionnaire.index.__getitem__)
             state = ", ".join(f"{gate}: {_words(every.get(gate))}" for gate in gates)
             problems.append(Problem(question.id, f"not enabled given the earlier answers ({state}), so it must "
-                                                 "not be answered", None))
+                                                 "not be answered", where.get(question.id)))
     return problems
 
 

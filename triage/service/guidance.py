@@ -15,7 +15,10 @@ referenced by ``outputParameters``, one parameter per key of the assessment JSON
   ``answer`` part when the question was not answered) and one ``assumed`` per unanswered
   question it holds on (parts ``field`` and ``answer``, the answer it assumes);
 - ``open-question``, repeated, most serious first: parts ``field`` and ``could-reach``;
-- ``rules-version`` and ``rules-hash``.
+- ``rules-version`` and ``rules-hash``;
+- ``inferred``, repeated, for a QuestionnaireResponse: parts ``field`` and ``answer``, an
+  answer the response does not give but the assessment uses, because the earlier answers
+  settle it (no weakness, so no foot drop); a ``note`` lists them in words too.
 
 Nothing is lost: the tests rebuild the assessment JSON from these parameters.
 """
@@ -49,10 +52,29 @@ def guidance_response(assessment: Assessment, labels: Mapping[Urgency, str], res
         resource["subject"] = response.subject
     resource["occurrenceDateTime"] = moment.isoformat(timespec="seconds").replace("+00:00", "Z")
     resource["outputParameters"] = {"reference": "#assessment"}
+    notes = []
     if response is not None and response.response_id:
-        resource["note"] = [{"text": f"Assessment of QuestionnaireResponse/{response.response_id} "
-                                     f"with triage rules {assessment.rules_version}."}]
+        notes.append(f"Assessment of QuestionnaireResponse/{response.response_id} with triage rules "
+                     f"{assessment.rules_version}.")
+    if response is not None and response.inferred:
+        resource["contained"][0]["parameter"] += [
+            {"name": "inferred", "part": [{"name": "field", "valueString": name},
+                                          {"name": "answer", **answer_value(value)}]}
+            for name, value in response.inferred.items()]
+        notes.append("\n".join([INFERRED, *(f"- {words}" for words in inferred_words(response.inferred))]))
+    if notes:
+        resource["note"] = [{"text": text} for text in notes]
     return resource
+
+
+INFERRED = "Taken from other answers (not asked, because the earlier answers settle them):"
+
+
+def inferred_words(inferred: Mapping[str, Any]) -> list[str]:
+    """Each answer taken from other answers, in words ("what was asked: answer")."""
+    from triage.assess.render import answer_text
+
+    return [answer_text(name, value) for name, value in inferred.items()]
 
 
 def parameters(assessment: Assessment, labels: Mapping[Urgency, str]) -> list[dict[str, Any]]:

@@ -130,8 +130,10 @@ def question_page(asking: Prompt, *, csrf: str, title: str, posted: str | None =
 def result_page(result: InterviewResult, labels: dict[Urgency, str], *, csrf: str, title: str) -> str:
     """The result: the person's view of the assessment, the emergency first when it is one."""
     assessment = result.assessment
+    not_sure = result.asked - result.case_answers.keys()  # answered, but with "Not sure"
     return render(
-        "result.html", title=title, csrf=csrf, view=person_view(assessment, labels), code=assessment.urgency.value,
+        "result.html", title=title, csrf=csrf, view=person_view(assessment, labels, not_sure),
+        code=assessment.urgency.value,
         emergency=assessment.urgency == Urgency.EMERGENCY, stopped_early=result.stopped_early,
         questions_asked=result.questions_asked, headline=EMERGENCY_HEADLINE,
         headings={"why": WHY, "what_to_do": WHAT_TO_DO, "get_help": GET_HELP, "open": OPEN_QUESTIONS},

@@ -139,13 +139,29 @@ def _load(request: Request, interview: WebInterview) -> tuple[WebState | None, b
         return None, True
 
 
+class FormError(ClientError):
+    """A posted form that cannot be read (too large, too many fields, not text): answered as a page, not JSON."""
+
+
+def form_error_page(request: Request, exc: FormError) -> Response:
+    """The HTML page of a form that could not be read; the person's cookie (their answers) is left as it was."""
+    interview = web(request)
+    heading = "Your answer was too large to read" if exc.status == 413 else "Your answer could not be read"
+    html = pages.render("message.html", title=interview.title, csrf=None, heading=heading,
+                        paragraphs=("Nothing was changed. Go back to the questions and answer again.",))
+    return _secured(HTMLResponse(html, exc.status, headers=exc.headers))
+
+
 async def _form(request: Request) -> dict[str, str]:
     """The posted form (urlencoded): each field's first value; blank values kept ("not sure" is blank)."""
-    body = await read_body(request, MAX_FORM)
+    try:
+        body = await read_body(request, MAX_FORM)
+    except ClientError as exc:
+        raise FormError(exc.status, exc.summary, headers=exc.headers) from None
     try:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50)
     except (UnicodeDecodeError, ValueError):
-        raise ClientError(400, "the form could not be read") from None
+        raise FormError(400, "the form could not be read") from None
     return {key: values[0] for key, values in fields.items()}
 
 
@@ -278,7 +294,8 @@ def _download(interview: WebInterview, state: WebState, body: str, media_type: s
 
 @router.get("/result/answers.yaml")
 async def answers_file(request: Request) -> Response:
-    """The answers as a case file (YAML) that ``triage assess`` reads: the answers in force, "not sure" left out."""
+    """The answers as a case file (YAML) that ``triage assess`` reads: the answers in force, "not sure" left out,
+    and each answer taken from other answers (a question not asked) marked with a comment."""
     interview = web(request)
     finished = await _finished(request, interview)
     if isinstance(finished, Response):
@@ -287,8 +304,15 @@ async def answers_file(request: Request) -> Response:
     case_id = outcome.assessment.case_id or "interview"
     header = (f"# The answers of triage interview {case_id} (questionnaire "
               f"{interview.service.questionnaire.version}).\n# A case file: `triage assess {case_id}.yaml` assesses "
-              "it again. Questions answered \"not sure\" or not asked are left out (unknown).\n")
-    body = header + yaml.safe_dump({"id": case_id, **outcome.case_answers}, sort_keys=False, allow_unicode=True)
+              "it again. Questions answered \"not sure\" are left out (unknown).\n# An answer marked \"not asked\" "
+              "was not given: the earlier answers settle it (no weakness, so no foot drop).\n")
+    inferred = {name for name in outcome.case_answers if name not in outcome.asked}
+    lines = []
+    for line in yaml.safe_dump({"id": case_id, **outcome.case_answers}, sort_keys=False,
+                               allow_unicode=True).splitlines():
+        name = line.partition(":")[0]
+        lines.append(f"{line}  # not asked: taken from other answers" if name in inferred else line)
+    body = header + "\n".join(lines) + "\n"
     return _download(interview, state, body, "application/yaml; charset=utf-8", f"{case_id}.yaml")
 
 
@@ -303,6 +327,17 @@ async def assessment_file(request: Request) -> Response:
     case_id = outcome.assessment.case_id or "interview"
     body = outcome.assessment.model_dump_json(indent=2) + "\n"
     return _download(interview, state, body, "application/json", f"{case_id}-assessment.json")
+
+
+@router.get("/restart")
+async def confirm_restart(request: Request) -> Response:
+    """Ask before forgetting: the question pages link here, so that one tap near Continue forgets nothing."""
+    interview = web(request)
+    state, _ = _load(request, interview)
+    if state is None:
+        return _redirect(interview, None, "/")
+    html = pages.render("confirm_restart.html", title=interview.title, csrf=interview.sealer.csrf_token(state))
+    return _page(interview, state, html)
 
 
 @router.post("/restart")
