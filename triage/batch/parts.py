@@ -10,6 +10,7 @@ job tells it the part is appended. Part files live in a private folder beside th
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import multiprocessing
@@ -147,8 +148,19 @@ def _names(path: Path) -> tuple[str, str]:
 
 
 def append_part(part: str, stream: IO[str]) -> None:
-    """Append the bytes of a part file to a text stream (flushed first): in the kernel when it can."""
+    """Append the bytes of a part file to a text stream (flushed first): in the kernel when it can.
+
+    Parts are UTF-8; a stream of another encoding (``PYTHONIOENCODING=latin-1``) is given the text,
+    which it encodes with its own error handler, as it would the lines written to it directly.
+    """
     stream.flush()
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    if codecs.lookup(encoding).name != "utf-8":
+        with open(part, encoding="utf-8", newline="") as text:
+            while chunk := text.read(1 << 20):
+                stream.write(chunk)
+        stream.flush()
+        return
     with open(part, "rb") as source:
         left = os.fstat(source.fileno()).st_size
         try:
