@@ -253,3 +253,31 @@ def test_ranges_read_the_same_records_as_the_whole_file(tmp_path: Path, kind: st
             ranges = [empty_file(str(path), path.stem)]
         assert [(r.source, r.default_id, r.text, r.row, r.error) for r in ranges] == \
             [(r.source, r.default_id, r.text, r.row, r.error) for r in whole], job_bytes
+
+
+def test_the_jobs_a_set_of_inputs_makes_bound_the_default_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                  ) -> None:
+    """One small case file makes one job, so a default run starts no worker process at all (it used to start one per
+    core); 300 small files make two jobs; a large JSON Lines file one per JOB_BYTES; a pipe's size is unknown."""
+    monkeypatch.setattr(jobs, "JOB_BYTES", SMALL_JOB)
+    small = tmp_path / "one.json"
+    small.write_text('{"id": "one", "age": 40, "region": "lumbar"}')
+    many = [small] * 300
+    big = tmp_path / "big.jsonl"
+    _big_jsonl(big, 1_000, random.Random(5))
+    sizes = {path: path.stat().st_size for path in (small, big)}
+    assert jobs.jobs_for(expand([str(small)]), [sizes[small]]) == 1
+    assert jobs.jobs_for(expand([str(p) for p in many]), [sizes[small]] * 300) == 2
+    assert jobs.jobs_for(expand([str(big)]), [sizes[big]]) == -(-sizes[big] // SMALL_JOB) > 2
+    assert jobs.jobs_for(expand([str(small)]), [None]) is None
+
+    def no_pool(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a worker pool was started for one small case")
+
+    monkeypatch.setattr("triage.batch.parts.OrderedPool", no_pool)
+    monkeypatch.setattr("triage.batch.scoring.OrderedPool", no_pool)
+    monkeypatch.setattr("triage.batch.run.default_workers", lambda: 4)
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(cli, ["score", str(small), "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["case_id"] == "one"

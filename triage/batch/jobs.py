@@ -112,6 +112,22 @@ def plan_jobs(files: Sequence[InputFile], sizes: Sequence[int | None], job_bytes
         yield Job(number, "files", files=tuple(batch), size=batch_bytes)
 
 
+def jobs_for(files: Sequence[InputFile], sizes: Sequence[int | None]) -> int | None:
+    """About how many jobs ``plan_jobs`` makes of these inputs (None when a size is unknown): more workers than
+    that would have nothing to do."""
+    count, small, small_bytes = 0, 0, 0
+    for item, size in zip(files, sizes, strict=True):
+        if size is None:
+            return None
+        if _range_kind(item) is not None and size > JOB_BYTES:
+            count += -(-size // JOB_BYTES)
+        else:
+            small, small_bytes = small + 1, small_bytes + size
+    if small:
+        count += max(-(-small // FILES_PER_JOB), -(-small_bytes // JOB_BYTES))
+    return count
+
+
 def _range_kind(item: InputFile) -> Literal["lines", "csv"] | None:
     if item.is_stdin or item.refused is not None:
         return None

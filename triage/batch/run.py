@@ -13,6 +13,7 @@ from pathlib import Path
 from ..engines import EngineName
 from ..files import atomic_output
 from .inputs import InputFile, Record, records_of
+from .jobs import jobs_for
 from .outputs import LineWriter, format_for
 from .parts import in_parts
 from .report import Summary, render_evaluation, render_summary
@@ -71,8 +72,11 @@ def run_score(
     ``rules_label`` names the rule base in the summary (its path and hash).
     """
     fmt = format_for(output, output_format)
-    workers = workers or default_workers()
     sizes = [item.size for item in files]
+    if workers is None:  # the cores, but no more processes than the inputs can keep busy (one case: none)
+        workers = default_workers()
+        if not dask_address and (jobs := jobs_for(files, sizes)) is not None:
+            workers = max(1, min(workers, jobs))
     total = sum(size for size in sizes if size is not None) if None not in sizes else None
     start = time.perf_counter()
     if in_parts(files) and (workers > 1 or dask_address):

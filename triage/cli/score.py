@@ -20,8 +20,8 @@ from .common import ENGINE_OPTION, RULES_OPTION, expand_inputs, rules_label, run
 @click.option("--format", "output_format", type=click.Choice(["jsonl", "csv"]), default=None,
               help="Output format (default: by the output file's extension, else jsonl).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: the machine's cores); each reads, scores and writes its share of the "
-                   "input files.")
+              help="Worker processes (default: the machine's cores, but no more than the inputs can keep busy: "
+                   "none for a few small files); each reads, scores and writes its share of the input files.")
 @click.option("--max-errors", type=click.IntRange(min=1), default=None,
               help="Stop after this many cases could not be scored (at the same case for any number of workers).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first case that cannot be scored.")
