@@ -64,11 +64,13 @@ def test_a_fifo_lock_file_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("length", [238, 245, 250, 255])
-def test_score_writes_any_legal_output_name(tmp_path: Path, length: int) -> None:
-    """score -o NAME with a name of 238-255 bytes writes it, leaving no lock or temporary file behind."""
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_score_writes_any_legal_output_name(tmp_path: Path, length: int, workers: str) -> None:
+    """score -o NAME with a name of 238-255 bytes writes it, leaving no lock or temporary file behind; with workers
+    too, whose parts folder beside it is named after it."""
     one_case(tmp_path)
     name = "a" * (length - len(".jsonl")) + ".jsonl"
-    run = run_triage(["score", "one.jsonl", "-o", name, "-q"], cwd=tmp_path)
+    run = run_triage(["score", "one.jsonl", "-o", name, "-q", "--workers", workers], cwd=tmp_path)
     assert run.returncode == 0, run.describe()
     assert (tmp_path / name).read_text().count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, "one.jsonl"])

@@ -27,6 +27,7 @@ from ..assess.assessor import Assessor
 from ..engines import EngineName
 from ..errors import OutputError
 from ..files import output_target
+from ..output_files import beside
 from ..validation import display_path
 from .inputs import InputFile, empty_file
 from .jobs import Job, JobResult, JobSettings, plan_jobs, run_job, run_job_packed
@@ -68,8 +69,10 @@ def parts_folder(output: str | None, shared: bool = False) -> Iterator[str]:
         where, name = str(target.file.parent), target.file.name
     else:
         where, name = (os.getcwd() if shared else tempfile.gettempdir()), "triage-score"
+    room = ".XXXXXXXX.parts"  # what mkdtemp adds after the prefix: a long legal output name is cut short to fit
+    prefix = beside(Path(name), room).name.removesuffix(room)
     try:
-        folder = tempfile.mkdtemp(prefix=f".{name}.", suffix=".parts", dir=where)  # mode 0700: cases are health data
+        folder = tempfile.mkdtemp(prefix=f"{prefix}.", suffix=".parts", dir=where)  # mode 0700: cases are health data
     except OSError as exc:
         why = f"cannot make a folder for the workers' parts in {display_path(where)} ({exc.strerror or exc})"
         raise OutputError(f"{display_path(output or '-')}: cannot write the output: {why}", why) from None
