@@ -196,6 +196,8 @@ def test_an_emergency_stops_once_no_question_left_could_lower_it(assessor: Asses
     order = [q.id for q in QUESTIONNAIRE.questions]
     last = max(order.index(name) for name in result.asked)
     assert (result.assessment.urgency, result.stopped_early, order[last]) == ("emergency", True, "ces_symptoms_days")
+    # the questions never reached are not answered: no 'no foot drop' taken from a weakness question not yet asked
+    assert result.case_answers.keys() <= result.asked, sorted(result.case_answers.keys() - result.asked)
 
 
 def test_all_no_ends_in_self_care_and_saves_after_every_answer(assessor: Assessor) -> None:

@@ -281,3 +281,20 @@ def test_the_jobs_a_set_of_inputs_makes_bound_the_default_workers(tmp_path: Path
     result = CliRunner().invoke(cli, ["score", str(small), "-o", str(out), "-q"])
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text())["case_id"] == "one"
+
+
+def test_jobs_for_counts_the_jobs_plan_jobs_makes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On random mixes of small and large case and JSON Lines files, the estimate is the number of jobs planned."""
+    monkeypatch.setattr(jobs, "JOB_BYTES", 5_000)
+    rng = random.Random(3)
+    for trial in range(40):
+        paths = []
+        for number in range(rng.randint(1, 12)):
+            kind, size = rng.choice(["json", "jsonl"]), rng.choice([100, 2_000, 4_999, 5_001, 12_000, 30_000])
+            path = tmp_path / f"t{trial}-{number}.{kind}"
+            path.write_text("".join(f'{{"id": "x{n:05d}", "age": 40}}\n' for n in range(max(1, size // 50)))
+                            if kind == "jsonl" else '{"id": "a", "age": 40}' + " " * size)
+            paths.append(path)
+        files = expand([str(path) for path in paths])
+        sizes = [item.size for item in files]
+        assert jobs.jobs_for(files, sizes) == sum(1 for _ in plan_jobs(files, sizes)), (trial, sizes)

@@ -114,18 +114,19 @@ def plan_jobs(files: Sequence[InputFile], sizes: Sequence[int | None], job_bytes
 
 def jobs_for(files: Sequence[InputFile], sizes: Sequence[int | None]) -> int | None:
     """About how many jobs ``plan_jobs`` makes of these inputs (None when a size is unknown): more workers than
-    that would have nothing to do."""
-    count, small, small_bytes = 0, 0, 0
+    that would have nothing to do. Batches as ``plan_jobs`` does; a large file counts a job per ``JOB_BYTES``."""
+    count, batch, batch_bytes = 0, 0, 0
     for item, size in zip(files, sizes, strict=True):
         if size is None:
             return None
         if _range_kind(item) is not None and size > JOB_BYTES:
-            count += -(-size // JOB_BYTES)
-        else:
-            small, small_bytes = small + 1, small_bytes + size
-    if small:
-        count += max(-(-small // FILES_PER_JOB), -(-small_bytes // JOB_BYTES))
-    return count
+            count += (batch > 0) - (-size // JOB_BYTES)
+            batch, batch_bytes = 0, 0
+            continue
+        batch, batch_bytes = batch + 1, batch_bytes + size
+        if batch >= FILES_PER_JOB or batch_bytes >= JOB_BYTES:
+            count, batch, batch_bytes = count + 1, 0, 0
+    return count + (batch > 0)
 
 
 def _range_kind(item: InputFile) -> Literal["lines", "csv"] | None:

@@ -152,11 +152,12 @@ class OrderedPool:
                 self._processes.append(process)
                 self._jobs.append(job_in)
                 self._results.append(result_out)
+            released, held = held, None
+            _release_ctrl_c(released)  # a Ctrl-C held back is raised here: the workers are killed below
         except BaseException:
             self.kill()
+            _release_ctrl_c(held)  # still held when starting failed
             raise
-        finally:
-            _release_ctrl_c(held)
 
     def map(self, jobs: Iterable[Any]) -> Iterator[Any]:
         """The result of every job, in job order; at most ``depth`` jobs per worker are outstanding.

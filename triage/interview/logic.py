@@ -4,7 +4,8 @@ Answers are kept by question id, ``None`` for "not sure"; a question not reached
 ``show_if`` is a condition in the rule language over earlier answers; a question whose
 condition could still be true is shown (an earlier "not sure" never hides a question). A
 hidden question's answer is unknown, unless the questionnaire declares the answer its
-hiding implies (``hidden_answer``). Nothing here does I/O.
+hiding implies (``hidden_answer``) and the answers that hide it have been given (a question
+not yet reached hides nothing). Nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ class Logic:
                 shown.add(question.id)
                 if question.id in given:
                     effective[question.id] = given[question.id]
-            elif question.hidden_answer is not None:
+            elif question.hidden_answer is not None and all(gate in effective for gate in self._gates[question.id]):
+                # Hidden by answers given: their declared answer holds. Hidden only because a question it
+                # depends on is not reached yet (an interview that stopped early), it is not answered.
                 effective[question.id] = question.hidden_answer
         self._last = (key, dict(effective), set(shown))
         return effective, shown
