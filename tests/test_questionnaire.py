@@ -20,6 +20,7 @@ from triage.interview.questionnaire import (
     check_against_rules,
     load_questionnaire,
 )
+from triage.language.conditions import fields_read
 from triage.language.rulebook import RuleBase
 
 QUESTIONNAIRE = load_questionnaire()
@@ -89,12 +90,15 @@ def test_every_question_is_worded_so_that_yes_means_its_field_is_true() -> None:
 @settings(max_examples=300, deadline=None)
 @given(given_answers=answers_strategy())
 def test_answers_to_hidden_questions_never_reach_the_engine(given_answers: dict[str, Any]) -> None:
-    """Whatever was answered, a question that is not shown contributes only its declared hidden answer."""
+    """Whatever was answered, a question that is not shown contributes only its declared hidden answer, and that
+    only when the questions it depends on were reached (an unreached one hides nothing: the answer is unknown)."""
     effective = LOGIC.shown_answers(given_answers)
     case = LOGIC.case_answers(given_answers)
     for question in QUESTIONNAIRE.questions:
         if not LOGIC.is_shown(question, effective):
-            assert case.get(question.id) == question.hidden_answer, question.id
+            assert question.show_if is not None
+            reached = all(gate in effective for gate in fields_read(question.show_if))
+            assert case.get(question.id) == (question.hidden_answer if reached else None), question.id
     pruned = LOGIC.prune(given_answers)
     assert set(pruned) <= set(given_answers) and LOGIC.case_answers(pruned) == case
 
