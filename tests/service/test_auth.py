@@ -6,11 +6,9 @@ The client's keys are generated here; the service gets their JWK Set as a file, 
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from .conftest import Server, free_port
+from .json_server import JsonServer
 
 ISSUER = "https://ehr.example.org/"
 EC_KEY = ec.generate_private_key(ec.SECP384R1())
@@ -132,35 +131,12 @@ def test_a_replayed_jti_is_401(client: httpx.Client, secured: Server) -> None:
     _refused(client, "/cds-services/spine-triage", bearer(once), "used before")
 
 
-class JwksServer:
+class JwksServer(JsonServer):
     """A JWK Set served over HTTP from a thread."""
 
     def __init__(self, keys: dict[str, Any]):
         self.keys = keys
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                data = json.dumps(outer.keys).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        """Stop serving."""
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
+        super().__init__(lambda path, query, headers: (200, self.keys), "/jwks.json")
 
 
 def test_a_jwks_url_with_an_rsa_key_and_a_trusted_jku(server_factory: Callable[..., Server], tmp_path: Path) -> None:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
@@ -22,6 +18,7 @@ from triage.service.fhir_terms import QUESTIONNAIRE_URL
 
 from ..conftest import all_no_answers
 from .conftest import Server
+from .json_server import JsonServer
 
 QUESTIONNAIRE = load_questionnaire()
 LOGIC = Logic(QUESTIONNAIRE)
@@ -128,40 +125,17 @@ def test_without_prefetch_or_fhir_server_it_is_412(client: httpx.Client) -> None
     assert result.status_code == 412 and "fhirServer" in result.json()["error"]
 
 
-class FhirServer:
+class FhirServer(JsonServer):
     """A small FHIR server on a thread: answers the QuestionnaireResponse search, records each request."""
 
     def __init__(self, answer: Callable[[str, dict[str, list[str]]], tuple[int, Any]]):
         self.requests: list[dict[str, Any]] = []
-        outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                url = urlparse(self.path)
-                query = parse_qs(url.query)
-                outer.requests.append({"path": url.path, "query": query,
-                                       "authorization": self.headers.get("Authorization")})
-                status, body = answer(self.headers.get("Authorization", ""), query)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/fhir+json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+        def record(path: str, query: dict[str, list[str]], headers: dict[str, str]) -> tuple[int, Any]:
+            self.requests.append({"path": path, "query": query, "authorization": headers.get("Authorization")})
+            return answer(headers.get("Authorization", ""), query)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/fhir"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        """Stop serving."""
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
+        super().__init__(record, "/fhir", "application/fhir+json")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ button of the form to answer, Back after it.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page, Playwright
 
 from triage.interview.questionnaire import load_questionnaire
+from triage.service.web.pages import form_value
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -32,13 +33,15 @@ def launch(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
 
 
-def form_value(value: Any) -> str:
-    """An answer as the form names it: true/false, a choice code, a number, empty for not sure."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+def each_question(question_id: Callable[[], str | None]) -> Iterator[str]:
+    """The id of each question shown (``question_id`` reads the page now), one after another while the caller
+    answers each, until the interview ends; an interview that never ends fails rather than hangs."""
+    for _ in range(2 * len(QUESTIONNAIRE.questions)):
+        shown = question_id()
+        if shown is None:
+            return
+        yield shown
+    raise AssertionError("the interview never ended")
 
 
 @dataclass
@@ -67,12 +70,7 @@ class WebPerson:
     def questions(self) -> Iterator[str]:
         """The id of each question shown, one after another (the caller answers each), until the interview ends;
         an interview that never ends fails rather than hangs."""
-        for _ in range(2 * len(QUESTIONNAIRE.questions)):
-            question_id = self.question_id()
-            if question_id is None:
-                return
-            yield question_id
-        raise AssertionError("the interview never ended")
+        return each_question(self.question_id)
 
     def form(self) -> Any:
         """The form of the question on the page."""

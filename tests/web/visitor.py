@@ -9,8 +9,10 @@ from typing import Any
 
 import httpx
 
+from triage.service.web.pages import form_value
+
 from ..service.conftest import Server
-from .browser import QUESTIONNAIRE, form_value
+from .browser import each_question
 
 _CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 _QUESTION = re.compile(r'name="question" value="([a-z_]+)"')
@@ -68,12 +70,7 @@ class Visitor:
     def questions(self) -> Iterator[str]:
         """The id of each question shown, one after another (the caller answers each), until the interview ends;
         an interview that never ends fails rather than hangs."""
-        for _ in range(2 * len(QUESTIONNAIRE.questions)):
-            question_id = self.question_id()
-            if question_id is None:
-                return
-            yield question_id
-        raise AssertionError("the interview never ended")
+        return each_question(self.question_id)
 
     def start(self) -> httpx.Response:
         """Open the start page and start."""
